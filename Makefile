@@ -1,0 +1,54 @@
+# srkd: `make demo` and `make test` do all set-up on a fresh machine (Python >= 3.10 and make).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# CPU wheel; a torch already importable by $(PYTHON) (a GPU build, say) is reused instead.
+TORCH_PIN ?= torch==2.13.0
+DEMO_OUT ?= runs/demo
+
+.PHONY: install demo test export clean-nbs readme docs-check docs bench
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: settings.ini setup.py
+	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
+	  echo "srkd: reusing the torch of $(PYTHON) (venv with system site packages)"; \
+	  $(PYTHON) -m venv --system-site-packages $(VENV); \
+	else $(PYTHON) -m venv $(VENV); fi
+	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q $(TORCH_PIN)
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+# The main job on the embedded default data (scikit-image's sample photos), through papermill.
+demo: install
+	@mkdir -p $(DEMO_OUT)
+	$(BIN)/papermill nbs/train_sr.ipynb $(DEMO_OUT)/train_sr.ipynb -p out_dir $(abspath $(DEMO_OUT)) --cwd nbs
+	@echo "srkd demo: results written to $(abspath $(DEMO_OUT)) (metrics.json, per_image.csv, crops.png, model.safetensors)"
+
+# Chapters and their in-place tests (nbdev_test), then the repository tests (pytest, last so its summary closes the log).
+test: install
+	$(BIN)/nbdev_test
+	$(BIN)/python -m pytest tests
+
+export: install
+	$(BIN)/nbdev_export
+
+clean-nbs: install
+	$(BIN)/nbdev_clean
+
+readme: install
+	$(BIN)/python -m srkd.site readme
+
+# Everything up to Quarto's render: notebooks processed into _proc/, the results page generated, links checked.
+docs-check: install
+	$(BIN)/python -m srkd.site check
+
+# The full site; needs the quarto binary (https://quarto.org), which nbdev would otherwise try to download.
+docs: install
+	@command -v quarto >/dev/null || { echo "make docs needs Quarto on PATH"; exit 1; }
+	$(BIN)/nbdev_docs
+
+bench: install
+	@mkdir -p runs/bench
+	$(BIN)/papermill nbs/bench.ipynb runs/bench/bench.ipynb -p out_dir $(abspath runs/bench) --cwd nbs
