@@ -38,11 +38,11 @@ clean-nbs: install
 	$(BIN)/nbdev_clean
 
 readme: install
-	$(BIN)/python -m srkd.site readme
+	$(BIN)/srkd_site readme
 
 # Everything up to Quarto's render: notebooks processed into _proc/, the results page generated, links checked.
 docs-check: install
-	$(BIN)/python -m srkd.site check
+	$(BIN)/srkd_site check
 
 # The full site; needs the quarto binary (https://quarto.org), which nbdev would otherwise try to download.
 docs: install

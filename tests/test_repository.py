@@ -1,0 +1,62 @@
+"""Repository-level checks: notebooks clean and runnable by papermill, package in sync with them, docs buildable."""
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+
+import pytest
+from execnb.nbio import read_nb, nb2str
+from nbdev.clean import clean_nb
+from nbdev.config import get_config
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT/'nbs').glob('*.ipynb'))
+ENTRY_POINTS = [nb for nb in NOTEBOOKS if nb.name.startswith(('train_', 'evaluate', 'bench'))]
+
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_clean(nb):
+    "Committed notebooks are exactly what `nbdev_clean` leaves, so diffs stay readable."
+    cfg = get_config(path=ROOT)
+    original = nb.read_text(encoding='utf-8')
+    cleaned = read_nb(nb)
+    clean_nb(cleaned, cfg.clear_all, cfg.get('allowed_metadata_keys').split(),
+             cfg.get('allowed_cell_metadata_keys').split(), cfg.clean_ids)
+    assert nb2str(cleaned) == original, f'{nb.name} is not clean: run `make clean-nbs`'
+
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
+def test_python3_kernelspec(nb):
+    assert json.loads(nb.read_text())['metadata']['kernelspec']['name'] == 'python3', nb.name
+
+
+@pytest.mark.parametrize('nb', ENTRY_POINTS, ids=lambda p: p.name)
+def test_papermill_parameters_cell(nb):
+    "Without a cell tagged `parameters`, `papermill -p` would be silently ignored."
+    cells = json.loads(nb.read_text())['cells']
+    tagged = [c for c in cells if 'parameters' in c.get('metadata', {}).get('tags', [])]
+    assert len(tagged) == 1, f'{nb.name}: expected one cell tagged "parameters", found {len(tagged)}'
+
+
+def test_settings_keep_papermill_tags():
+    cfg = get_config(path=ROOT)
+    assert 'tags' in cfg.get('allowed_cell_metadata_keys').split()
+    assert cfg.get('tst_flags').split() == ['slow', 'gpu']
+
+
+def test_package_in_sync_with_notebooks(tmp_path):
+    "Exporting the committed notebooks reproduces the committed package byte for byte."
+    for name in ('nbs', 'srkd'): shutil.copytree(ROOT/name, tmp_path/name, symlinks=True)
+    for name in ('settings.ini', 'setup.py', 'README.md'): shutil.copy(ROOT/name, tmp_path/name)
+    env = {k: v for k, v in os.environ.items() if k != 'IN_TEST'}
+    subprocess.run([str(Path(sys.executable).parent/'nbdev_export')], cwd=tmp_path, env=env, check=True)
+    exported = {p.relative_to(tmp_path/'srkd'): p.read_text() for p in (tmp_path/'srkd').rglob('*.py')}
+    committed = {p.relative_to(ROOT/'srkd'): p.read_text() for p in (ROOT/'srkd').rglob('*.py')}
+    assert exported.keys() == committed.keys(), f'module sets differ: {set(exported) ^ set(committed)}'
+    stale = [str(k) for k in exported if exported[k] != committed[k]]
+    assert not stale, f'srkd/ is out of sync with nbs/ for {stale}: run `make export`'
+
+
+def test_docs_build_up_to_render():
+    "Everything `nbdev_docs` does before `quarto render` (see the site chapter)."
+    from srkd.site import check_site
+    pages = check_site(ROOT)
+    assert 'results.qmd' in pages and 'index.ipynb' in pages
