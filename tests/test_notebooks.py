@@ -1,0 +1,65 @@
+"""The papermill entry points run end to end with smoke-sized parameters, and their parameters take effect."""
+import csv, json
+from pathlib import Path
+
+import pytest
+import papermill as pm
+
+NBS = Path(__file__).resolve().parents[1]/'nbs'
+
+
+def run(notebook, out_dir, **params):
+    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(NBS/notebook), str(out_dir/notebook), parameters={**params, 'out_dir': str(out_dir)},
+                        cwd=str(NBS), progress_bar=False)
+    return out_dir
+
+
+def metrics(out_dir): return json.loads((Path(out_dir)/'metrics.json').read_text())
+
+
+@pytest.fixture(scope='module')
+def sr_x3(tmp_path_factory):
+    "A smoke-sized x3 training run; `-p scale 3 -p iters 4` must give a x3 model trained for 4 iterations."
+    return run('train_sr.ipynb', tmp_path_factory.mktemp('sr_x3'), preset='smoke', scale=3, iters=4)
+
+
+def test_train_sr_parameters_take_effect(sr_x3):
+    m = metrics(sr_x3)
+    assert (m['scale'], m['preset'], m['params']['iters'], m['iters_done']) == (3, 'smoke', 4, 4)
+    assert m['model_config']['upscale'] == 3 and m['recipe']['iters'] == 4
+    assert [json.loads(l)['iter'] for l in open(sr_x3/'train.jsonl')] == [1, 2, 3, 4]
+    rows = list(csv.DictReader(open(sr_x3/'per_image.csv')))
+    assert {r['image'] for r in rows} == {'chelsea', 'coffee'}
+    assert all(int(r['height']) % 3 == 0 and int(r['width']) % 3 == 0 for r in rows)  # HR mod-cropped to x3
+    assert (sr_x3/'crops.png').stat().st_size > 0 and (sr_x3/'model.safetensors').stat().st_size > 0
+    assert '-p scale 3' in m['command'] and '-p iters 4' in m['command']
+
+
+def test_train_sr_resumes(sr_x3):
+    "Started again with more iterations, the run continues from its state instead of starting over."
+    run('train_sr.ipynb', sr_x3, preset='smoke', scale=3, iters=6)
+    assert [json.loads(l)['iter'] for l in open(sr_x3/'train.jsonl')] == [1, 2, 3, 4, 5, 6]
+    assert metrics(sr_x3)['iters_done'] == 6
+
+
+def test_evaluate_checkpoint_and_bicubic(sr_x3, tmp_path):
+    m = metrics(run('evaluate.ipynb', tmp_path/'model', checkpoint=str(sr_x3/'model.safetensors'), scale=3))
+    assert m['scale'] == 3 and m['results']['samples']['n_images'] == 2 and m['num_params'] > 0
+    b = metrics(run('evaluate.ipynb', tmp_path/'bicubic', scale=3))['results']['samples']
+    assert abs(b['psnr_y'] - 30.649) < 1e-3 and abs(b['ssim_y'] - 0.8338) < 1e-4  # the metrics chapter's bicubic x3
+
+
+def test_evaluate_refuses_a_checkpoint_of_another_scale(sr_x3, tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match=r'is a x3 EDSR; scale=2 was asked'):
+        run('evaluate.ipynb', tmp_path, checkpoint=str(sr_x3/'model.safetensors'), scale=2)
+
+
+@pytest.mark.parametrize('params, message', [
+    (dict(preset='gpu'), r"preset='gpu' is not known; expected one of: smoke, cpu, paper"),
+    (dict(preset='smoke', data='/nonexistent/hr'), r"data='/nonexistent/hr' is neither a folder nor a known dataset"),
+    (dict(preset='smoke', model='edsr_huge'), r"unknown model preset 'edsr_huge'"),
+])
+def test_train_sr_bad_parameters(tmp_path, params, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        run('train_sr.ipynb', tmp_path, **params)
