@@ -1,5 +1,5 @@
 """Repository-level checks: notebooks clean and runnable by papermill, package in sync with them, docs buildable."""
-import json, os, shutil, subprocess, sys
+import ast, json, os, shutil, subprocess, sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ from nbdev.config import get_config
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT/'nbs').glob('*.ipynb'))
 ENTRY_POINTS = [nb for nb in NOTEBOOKS if nb.name.startswith(('train_', 'evaluate', 'bench'))]
+CHAPTERS = [nb for nb in NOTEBOOKS if '#| default_exp' in nb.read_text()]
 
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
@@ -34,6 +35,21 @@ def test_papermill_parameters_cell(nb):
     cells = json.loads(nb.read_text())['cells']
     tagged = [c for c in cells if 'parameters' in c.get('metadata', {}).get('tags', [])]
     assert len(tagged) == 1, f'{nb.name}: expected one cell tagged "parameters", found {len(tagged)}'
+
+
+@pytest.mark.parametrize('nb', CHAPTERS, ids=lambda p: p.name)
+def test_imports_in_their_own_cells(nb):
+    """The docs build re-executes every cell that contains an import (nbdev's `exec_show_docs`), alone, without the
+    cells around it: a cell mixing imports with other code would run out of context there, so chapters keep imports
+    in import-only cells."""
+    bad = []
+    for i, cell in enumerate(json.loads(nb.read_text())['cells']):
+        src = ''.join(cell['source'])
+        if cell['cell_type'] != 'code' or 'nbdev_export(' in src or '#| export' in src: continue
+        tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.startswith(('#|', '%', '!'))))
+        imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        if imports and len(imports) != len(tree.body): bad.append(f'cell {i}: {src.splitlines()[0][:60]!r}')
+    assert not bad, f'{nb.name}: cells mixing imports with other code (move the imports to a cell of their own): {bad}'
 
 
 def test_settings_keep_papermill_tags():
