@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 DEMO_OUT ?= runs/demo
 
-.PHONY: install demo test export clean-nbs readme docs-check docs bench
+.PHONY: install demo test export clean-nbs outputs readme docs-check docs bench
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,11 @@ export: install
 	$(BIN)/nbdev_export
 
 clean-nbs: install
+	$(BIN)/nbdev_clean
+
+# Execute the chapters in place, so that the docs site shows their figures and tables (Quarto does not run notebooks).
+outputs: install
+	@for nb in nbs/[0-9]*.ipynb; do echo "running $$nb"; $(BIN)/papermill $$nb $$nb --cwd nbs --log-level WARNING || exit 1; done
 	$(BIN)/nbdev_clean
 
 readme: install
