@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['README_HEADER', 'project_root', 'notebook_markdown', 'readme_link', 'readme_text', 'write_readme', 'study_table',
-           'results_markdown', 'check_site', 'main']
+           'bench_tables', 'results_markdown', 'check_site', 'main']
 
 # %% ../nbs/90_site.ipynb #9e70c5a0
 import json, os, re, sys, tempfile
@@ -89,9 +89,19 @@ def study_table(runs:list[dict], # metrics.json contents of one study's runs
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|'*len(head)]
     return '\n'.join(lines + ['| ' + ' | '.join(map(str, c)) + ' |' for c in rows])
 
+def bench_tables(record:dict, # a bench.json: `results` maps a measure to {name: value}
+                ) -> str:
+    "One two-row markdown table per measure of a benchmark record."
+    out = []
+    for measure, values in record.get('results', {}).items():
+        keys = list(values)
+        out.append(f"**{measure}**\n\n| " + ' | '.join(keys) + ' |\n|' + '---|' * len(keys) + '\n| '
+                   + ' | '.join(_fmt(values[k]) for k in keys) + ' |')
+    return '\n\n'.join(out)
+
 def results_markdown(results_dir:Path|str|None=None, # default: nbs/results of the repository
                     ) -> str:
-    "The results page: per study, its README then a table of its runs' `metrics.json`."
+    "The results page: per study, its README, a table of its runs' `metrics.json`, and its benchmark records."
     results_dir = Path(results_dir) if results_dir else project_root()/'nbs'/'results'
     studies = sorted(d for d in results_dir.iterdir() if d.is_dir()) if results_dir.exists() else []
     if not studies: return 'No results have been recorded yet.\n'
@@ -102,9 +112,12 @@ def results_markdown(results_dir:Path|str|None=None, # default: nbs/results of t
             r = json.loads(p.read_text(encoding='utf-8'))
             r.setdefault('run', str(p.parent.relative_to(study)))
             runs.append(r)
+        benches = [(p.parent.relative_to(study), json.loads(p.read_text(encoding='utf-8'))) for p in sorted(study.rglob('bench.json'))]
         readme = study/'README.md'
         out.append(f'## {study.name}\n\n' + (readme.read_text(encoding='utf-8').strip() + '\n\n' if readme.exists() else ''))
-        out.append(study_table(runs) + '\n' if runs else 'No runs recorded.\n')
+        if runs: out.append(study_table(runs) + '\n')
+        for run, rec in benches: out.append(f'### {run}\n\n' + bench_tables(rec) + '\n')
+        if not runs and not benches: out.append('No runs recorded.\n')
     return '\n'.join(out)
 
 # %% ../nbs/90_site.ipynb #10658357
