@@ -94,7 +94,7 @@ class FrozenTeacher:
 
 # %% ../nbs/05_distill.ipynb #9ce1c064
 class TeacherCB(Callback):
-    "Run a `FrozenTeacher` after the student's forward; tap (student path, teacher path) feature pairs of both."
+    "Run a `FrozenTeacher` after the student's forward, under the same autocast; tap (student path, teacher path) feature pairs of both."
     def __init__(self, teacher:FrozenTeacher, # the teacher
                  pairs=(), # (student path, teacher path) tuples, or a dict student path -> teacher path
                  inputs=None, # batch keys the teacher takes; None: the learner's `inputs`
@@ -111,7 +111,7 @@ class TeacherCB(Callback):
         learn.teacher = self.teacher
 
     def after_predict(self, learn):
-        learn.teacher_preds = self.teacher(*[learn.batch[k] for k in (self.inputs or learn.inputs)])
+        with learn.autocast(): learn.teacher_preds = self.teacher(*[learn.batch[k] for k in (self.inputs or learn.inputs)])
         learn.kd_feats = [(self.s_taps[s], self.t_taps[t]) for s, t in self.pairs]
 
     def cleanup_fit(self, learn):
