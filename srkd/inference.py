@@ -46,7 +46,8 @@ def tiled_forward(model:nn.Module, # an SR model: (B,C,h,w) -> (B,C',scale·h,sc
     if x.ndim != 4: raise ValueError(f"tiled_forward: x must be (B,C,H,W), got shape {tuple(x.shape)}")
     dev = _model_device(model, x.device)
     H, W = x.shape[-2:]
-    tile = tile or max(H, W)
+    if tile is None or tile >= max(H, W):  # one window: no copy into a second output buffer
+        return _forward_padded(model, x.to(dev), scale, multiple_of).to(x.device)
     size = tile + 2 * overlap
     start = lambda core, n: min(max(core - overlap, 0), max(n - size, 0))  # window start: ≥ overlap context, inside
     out = None
