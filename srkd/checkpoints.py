@@ -232,11 +232,12 @@ def load_checkpoint(model:nn.Module, # the model to load into (built with the ch
     return model
 
 # %% ../nbs/03a_checkpoints.ipynb #575ba43e
-def save_model(model:nn.Module,     # an srkd model (it has `model.config`)
+def save_model(model:nn.Module,     # an srkd model (it has `model.config`), possibly DDP-wrapped
                path:str|Path,       # a .safetensors file
                metadata:dict=None,  # JSON-able extras (scale, method, dataset, ...)
               ) -> Path:
     "Save `model`'s weights and config to safetensors, atomically"
+    if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)): model = model.module
     path = Path(path)
     if path.suffix != '.safetensors': raise ValueError(f"save_model writes safetensors; expected a .safetensors path, got {path}")
     config = getattr(model, 'config', None)
