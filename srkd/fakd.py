@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['FA_BLOCK_BYTES', 'FEATURE_LOSS_TYPES', 'FAKD_METHODS', 'FAKD_PRESETS', 'spatial_affinity', 'fa_block_rows',
            'fa_layer_loss', 'fa_loss', 'fa_naive_kept_bytes', 'fa_benchmark', 'parse_feature_loss', 'rcan_tap_paths',
-           'FAKDPreset', 'fakd_preset', 'fa_kd', 'fakd_loss_terms', 'needs_teacher', 'fakd_models', 'fakd_tap_pairs',
-           'fakd_learner']
+           'parse_taps', 'FAKDPreset', 'fakd_preset', 'fa_kd', 'fakd_loss_terms', 'needs_teacher', 'fakd_models',
+           'fakd_tap_pairs', 'fakd_learner', 'heldout_patches', 'affinity_distance']
 
 # %% ../nbs/10_fakd.ipynb #1ef4880a
 import json, math, subprocess, sys, time
@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from .checkpoints import load_checkpoint
-from .distill import FitNet, FrozenTeacher, TeacherCB, attention_kd, feature_channels, fitnet_kd, output_kd
+from .data import data_root
+from .distill import FitNet, FrozenTeacher, Taps, TeacherCB, attention_kd, feature_channels, fitnet_kd, output_kd
 from .learner import Learner, LossTerm, MultiStep, pixel_l1, unwrap
 from .models import RCAN, build_model
 
@@ -216,7 +218,20 @@ def rcan_tap_paths(num_group:int, # residual groups of the RCAN (10 in the paper
     if bad or not taps: raise ValueError(f"rcan_tap_paths: taps {taps} must be a non-empty subset of 0, 1, 2, 3")
     return tuple(points[t] for t in taps)
 
-# %% ../nbs/10_fakd.ipynb #f9341610
+# %% ../nbs/10_fakd.ipynb #f5451b74
+def parse_taps(taps, # '1,2,3', '[2, 3]', 3, or a sequence of ints
+              ) -> tuple[int, ...]: # the feature indices, in the given order
+    "FAKD's `--features` from a notebook parameter: comma-separated indices of `rcan_tap_paths` (0 to 3), distinct."
+    items = (taps,) if isinstance(taps, int) and not isinstance(taps, bool) else taps
+    if isinstance(items, str): items = [t.strip() for t in items.strip().strip('[]()').split(',') if t.strip()]
+    try: out = tuple(int(t) for t in items)
+    except (TypeError, ValueError): out = None
+    if not out or any(t not in range(4) for t in out) or len(set(out)) != len(out):
+        raise ValueError(f"taps={taps!r}: expected distinct feature indices from 0 (head), 1, 2 (body), 3 (after the "
+                         "long skip), comma-separated, e.g. '1,2,3'")
+    return out
+
+# %% ../nbs/10_fakd.ipynb #51fe60d6
 @dataclass(frozen=True)
 class FAKDPreset:
     "The recipe of one FAKD run, as data."
@@ -257,18 +272,21 @@ def _paper(scale):
     return FAKDPreset(name=f'paper_x{scale}', scale=scale, teacher='rcan', student='rcan_b6',
                       teacher_checkpoint=f'data/checkpoints/RCAN_BIX{scale}.pt', taps=(2, 3) if scale == 3 else (1, 2, 3))
 
+def _small(name, patch_size, bs, iters, valid_every, teacher_recipe):
+    return FAKDPreset(name=name, scale=2, teacher='rcan_tiny_t', student='rcan_tiny_s',
+                      teacher_checkpoint='runs/train_fakd/teacher/model.safetensors', data='samples', eval_data='samples',
+                      patch_size=patch_size, bs=bs, iters=iters, lr=2e-4, milestones=(), valid_every=valid_every, seed=0,
+                      teacher_recipe=dict(model='rcan_tiny_t', scale=2, data='samples', bs=bs, patch_size=patch_size,
+                                          lr=2e-4, seed=0, **teacher_recipe))
+
 FAKD_PRESETS = {
     **{f'paper_x{s}': _paper(s) for s in (2, 3, 4, 8)},
-    'cpu': FAKDPreset(
-        name='cpu', scale=2, teacher='rcan_tiny_t', student='rcan_tiny_s',
-        teacher_checkpoint='runs/fakd_cpu_teacher_x2/model.safetensors', data='samples', eval_data='samples',
-        patch_size=24, bs=8, iters=1500, lr=2e-4, milestones=(), valid_every=500, seed=0,
-        teacher_recipe=dict(preset='cpu', model='rcan_tiny_t', scale=2, data='samples', iters=2000, bs=8,
-                            patch_size=24, lr=2e-4, seed=0)),
+    'cpu': _small('cpu', 24, 8, 1500, 500, dict(preset='cpu', iters=2000)),
+    'smoke': _small('smoke', 16, 4, 4, 4, dict(preset='smoke', iters=3)),
 }
 
 def fakd_preset(name:str='cpu', # 'cpu', 'paper' (with `scale`) or a key of `FAKD_PRESETS`
-                scale:int|None=None, # SR factor; picks 'paper_x{scale}' for 'paper'; must match the preset otherwise
+                scale:int|None=None, # SR factor; picks 'paper_x{scale}' for 'paper'; rescales 'cpu' and 'smoke'
                 method:str='fakd', # key of `FAKD_METHODS`: 'fakd', 'student', 'kd', 'at', 'fitnet'
                 **overrides, # replace any other field, e.g. iters=1000; None keeps the preset's value
                ) -> FAKDPreset:
@@ -278,7 +296,9 @@ def fakd_preset(name:str='cpu', # 'cpu', 'paper' (with `scale`) or a key of `FAK
         raise KeyError(f"unknown FAKD preset {name!r}; known: 'paper' (scale 2, 3, 4 or 8), {', '.join(FAKD_PRESETS)}")
     p = FAKD_PRESETS[name]
     if scale is not None and scale != p.scale:
-        raise ValueError(f"fakd_preset: preset {name!r} is for scale {p.scale}, got scale={scale}")
+        if not p.teacher_recipe: raise ValueError(f"fakd_preset: preset {name!r} is for scale {p.scale}, got scale={scale}")
+        if scale not in (2, 3, 4, 8): raise ValueError(f"fakd_preset: preset {name!r} runs at scale 2, 3, 4 or 8, got scale={scale}")
+        p = replace(p, scale=scale, teacher_recipe={**p.teacher_recipe, 'scale': scale})
     if method not in FAKD_METHODS:
         raise KeyError(f"unknown FAKD method {method!r}; known: {', '.join(FAKD_METHODS)}")
     names = {f.name for f in p.__dataclass_fields__.values()}
@@ -287,10 +307,11 @@ def fakd_preset(name:str='cpu', # 'cpu', 'paper' (with `scale`) or a key of `FAK
     if bad: raise ValueError(f"fakd_preset: unknown field(s) {bad}; fields: {sorted(names)}")
     p = replace(p, **{'method': method, **FAKD_METHODS[method], **overrides})
     parse_feature_loss(p.feature_loss)
+    p = replace(p, taps=parse_taps(p.taps))
     if not 0 <= p.alpha <= 1: raise ValueError(f"fakd_preset: alpha must be in [0, 1], got {p.alpha}")
     return p
 
-# %% ../nbs/10_fakd.ipynb #9150ab24
+# %% ../nbs/10_fakd.ipynb #a2b20212
 def fa_kd(weight:float=10., # β, the weight of the FA term in the total loss
           name:str='SA', # log name
           block_bytes:int=FA_BLOCK_BYTES, # memory budget of one affinity block (see `fa_layer_loss`)
@@ -311,26 +332,26 @@ def fakd_loss_terms(alpha:float=0.5, # weight of L1(S, T); L1(S, HR) gets 1 - al
                 fitnet=lambda w: fitnet_kd(w, criterion='l1', name='fitnet'))
     return terms + [make[kind](w) for w, kind in parse_feature_loss(feature_loss)]
 
-# %% ../nbs/10_fakd.ipynb #0c1a1f5a
+# %% ../nbs/10_fakd.ipynb #9f5ba371
 def needs_teacher(preset:FAKDPreset) -> bool:
     "Whether the preset's loss has a term that needs the teacher (all but the student-alone baseline)."
     return preset.alpha > 0 or bool(parse_feature_loss(preset.feature_loss))
 
 def fakd_models(preset:FAKDPreset, # the run's preset
                 seed:int|None=None, # seed of the student's initialisation; None: `preset.seed`
-               ) -> tuple: # (student, teacher): the student randomly initialised; the teacher loaded, or None if unused
-    "Build the preset's student and load its teacher from `preset.teacher_checkpoint` (if its loss needs one)."
-    path = Path(preset.teacher_checkpoint)
+               ) -> tuple: # (student, teacher): the student randomly initialised; the teacher loaded, or None
+    "Build the preset's student and load its teacher from `preset.teacher_checkpoint` (required if its loss needs one)."
+    path = data_root(preset.teacher_checkpoint)
     if needs_teacher(preset) and not path.is_file():
         how = (f"train it with srkd.experiment.train_with_notebook('{path.parent}', **preset.teacher_recipe) "
                f"(nbs/train_sr.ipynb with {preset.teacher_recipe})" if preset.teacher_recipe else
                f"put the official RCAN x{preset.scale} weights (RCAN_BIX{preset.scale}.pt, yulunzhang/RCAN) there")
         raise FileNotFoundError(f"FAKD preset {preset.name!r}: teacher checkpoint {path} does not exist; {how}, "
-                                "or pass teacher_checkpoint=...")
+                                "or pass teacher_checkpoint=... (nbs/train_fakd.ipynb: -p teacher PATH)")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(preset.seed if seed is None else seed)
         student = build_model(preset.student, scale=preset.scale)
-        teacher = load_checkpoint(build_model(preset.teacher, scale=preset.scale), path) if needs_teacher(preset) else None
+        teacher = load_checkpoint(build_model(preset.teacher, scale=preset.scale), path) if path.is_file() else None
     return student, teacher
 
 def _identity_fitnet(channels:list[int]) -> FitNet:
@@ -381,3 +402,47 @@ def fakd_learner(preset:FAKDPreset, # the run's preset (`fakd_preset`)
                     sched=MultiStep(preset.milestones, preset.gamma) if preset.milestones else None, **learner_kwargs)
     if fitnet is not None: learn.add_module('fitnet', fitnet)
     return learn
+
+# %% ../nbs/10_fakd.ipynb #e410f6c0
+def _evenly(n, k): return range(n) if n <= k else np.linspace(0, n - 1, k).round().astype(int).tolist()
+
+def heldout_patches(datasets:dict, # {name: whole-image dataset with 'lr' items} (e.g. `srkd.experiment.eval_data`)
+                    patch_size:int, # side of the LR patches (the training patch size)
+                    max_patches:int=256, # upper bound on the number of patches
+                   ) -> Tensor: # (n, 3, patch_size, patch_size)
+    "Fixed LR patches of held-out images: a non-overlapping grid per image, evenly thinned to at most `max_patches`."
+    items = [(name, ds, i) for name, ds in datasets.items() for i in range(len(ds))]
+    if not items: raise ValueError("heldout_patches: the datasets hold no images")
+    per_image, out = -(-max_patches // len(items)), []
+    for name, ds, i in items:
+        lr = ds[i]['lr']
+        h, w = lr.shape[-2:]
+        grid = [(t, l) for t in range(0, h - patch_size + 1, patch_size) for l in range(0, w - patch_size + 1, patch_size)]
+        if not grid: raise ValueError(f"heldout_patches: {name}/{ds[i]['name']} has an LR of {h}x{w}, smaller than patch_size={patch_size}")
+        for k in _evenly(len(grid), per_image):
+            t, l = grid[k]
+            out.append(lr[:, t:t + patch_size, l:l + patch_size])
+    return torch.stack([out[k] for k in _evenly(len(out), max_patches)])
+
+@torch.no_grad()
+def affinity_distance(student:torch.nn.Module, # the student RCAN
+                      teacher:torch.nn.Module|FrozenTeacher, # the teacher RCAN
+                      patches:Tensor, # LR patches (n, 3, h, w), e.g. from `heldout_patches`
+                      taps:tuple=(1, 2, 3), # official feature indices (`rcan_tap_paths`)
+                      bs:int=16, # patches per forward
+                     ) -> dict: # {'total', 'per_tap' {index: value}, 'patches', 'patch_size'}
+    "FAKD's FA loss between student and teacher in eval mode, averaged over `patches`: per tap and summed over taps."
+    s, t = unwrap(student), teacher.model if isinstance(teacher, FrozenTeacher) else unwrap(teacher)
+    pairs, modes = fakd_tap_pairs(s, t, taps), (s.training, t.training)
+    dev, sums = next(s.parameters()).device, [0.] * len(taps)
+    s.eval(); t.eval()
+    try:
+        with Taps(s, [a for a, _ in pairs]) as ts, Taps(t, [b for _, b in pairs]) as tt:
+            for i in range(0, len(patches), bs):
+                x = patches[i:i + bs].to(dev)
+                s(x); t(x.to(next(t.parameters()).device))
+                for k, (a, b) in enumerate(pairs): sums[k] += fa_layer_loss(ts[a], tt[b].to(dev)).item() * len(x)
+    finally:
+        s.train(modes[0]); t.train(modes[1])
+    per_tap = {str(tap): v / len(patches) for tap, v in zip(taps, sums)}
+    return dict(total=sum(per_tap.values()), per_tap=per_tap, patches=len(patches), patch_size=list(patches.shape[-2:]))
