@@ -4,7 +4,7 @@
 
 # %% ../nbs/03a_checkpoints.ipynb #2b11e4a5
 from __future__ import annotations
-import json, math, pickle, re, warnings
+import importlib, json, math, pickle, re, warnings
 from collections.abc import Sequence
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 import srkd
 from .data import atomic_path
-from .models import build_model
+from .models import ARCHS, build_model
 
 # %% auto #0
 __all__ = ['MEANSHIFT_KEYS', 'probe_values', 'probe_fill_', 'probe_input', 'probe_stats', 'probe_errors', 'read_checkpoint',
@@ -244,9 +244,10 @@ def save_model(model:nn.Module,     # an srkd model (it has `model.config`), pos
     if config is None: raise ValueError(f"{type(model).__name__} has no .config: build it with srkd.models.build_model "
                                         f"or register its class with srkd.models.register_arch")
     extra = dict(metadata or {})
-    clash = [k for k in ('config', 'srkd_version') if k in extra]
+    clash = [k for k in ('config', 'arch_module', 'srkd_version') if k in extra]
     if clash: raise ValueError(f"save_model: metadata keys {clash} are reserved")
-    meta = {k: json.dumps(v) for k, v in {'config': config, 'srkd_version': srkd.__version__, **extra}.items()}
+    meta = {'config': config, 'arch_module': type(model).__module__, 'srkd_version': srkd.__version__, **extra}
+    meta = {k: json.dumps(v) for k, v in meta.items()}
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(path) as tmp_path: save_file(tensors, str(tmp_path), metadata=meta)
     return path
@@ -263,5 +264,8 @@ def load_model(path:str|Path,          # a file written by `save_model`
                device:str|torch.device='cpu',
               ) -> nn.Module:
     "Rebuild the model saved in `path` from its stored config, load its weights, and return it in eval mode"
-    model = build_model(read_metadata(path)['config'])
+    meta = read_metadata(path)
+    module = meta.get('arch_module', '')
+    if meta['config'].get('arch') not in ARCHS and module.split('.')[0] == 'srkd': importlib.import_module(module)
+    model = build_model(meta['config'])
     return load_checkpoint(model, path).to(device).eval()

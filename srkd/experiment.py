@@ -7,7 +7,7 @@ __all__ = ['SR_RECIPES', 'pick', 'recipe', 'resolve_device', 'is_main_process', 
            'super_resolve', 'evaluate', 'crops_figure', 'papermill_command', 'run_record', 'save_run',
            'standard_callbacks', 'notebook_path', 'train_with_notebook', 'notebook_source', 'run_notebook', 'main']
 
-# %% ../nbs/06_experiment.ipynb #00b77961
+# %% ../nbs/06_experiment.ipynb #95459e4f
 import csv, dataclasses, io, json, os, platform, shlex, subprocess, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -25,7 +25,7 @@ from .metrics import calculate_psnr, calculate_ssim
 from .inference import tiled_forward, count_params, multi_adds
 from .learner import EMACB, ValidateCB, LogCB, ProgressCB, CheckpointCB, unwrap
 
-# %% ../nbs/06_experiment.ipynb #9e2ec9b1
+# %% ../nbs/06_experiment.ipynb #9949ee44
 def pick(choices:dict, # name -> value
          name:str, # the chosen name
          param:str='preset', # the parameter that chose it (for the error message)
@@ -39,14 +39,14 @@ def recipe(presets:dict, # preset name -> dict of settings
            preset:str, # the chosen preset
            **overrides, # notebook parameters; those that are None keep the preset's value
           ) -> dict:
-    "The preset's settings with every non-None override applied (unknown override names are an error)."
+    "The preset's settings with every non-None override applied (setting a name the preset lacks is an error)."
     base = dict(pick(presets, preset))
+    overrides = {k: v for k, v in overrides.items() if v is not None}
     unknown = [k for k in overrides if k not in base]
     if unknown: raise KeyError(f"recipe {preset!r} has no setting(s) {unknown}; its settings are {list(base)}")
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    return base
+    return base | overrides
 
-# %% ../nbs/06_experiment.ipynb #4719d618
+# %% ../nbs/06_experiment.ipynb #7528ba8e
 SR_RECIPES = {
     'smoke': dict(model='edsr_tiny', data='samples', eval_data=None, iters=6, bs=4, patch_size=16, lr=5e-4,
                   betas=(0.9, 0.99), milestones=(4,), gamma=0.5, ema=0., valid_every=3, checkpoint_every=3),
@@ -57,7 +57,7 @@ SR_RECIPES = {
                   valid_every=5000, checkpoint_every=5000),
 }
 
-# %% ../nbs/06_experiment.ipynb #8783b41b
+# %% ../nbs/06_experiment.ipynb #c1fe2a9f
 def resolve_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
                   ) -> torch.device:
     "The torch device a notebook's `device` parameter names; under torchrun, 'auto'/'cuda' is this rank's GPU."
@@ -74,7 +74,7 @@ def is_main_process() -> bool:
     "True unless this is a non-zero rank of a distributed run (which must not write files)."
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
 
-# %% ../nbs/06_experiment.ipynb #a7073adf
+# %% ../nbs/06_experiment.ipynb #974396b1
 def train_valid_data(data:str, # 'samples', a name in srkd.data.DATASETS, or a folder of HR images
                      scale:int, # SR scale
                      patch_size:int, # LR training patch size
@@ -103,7 +103,7 @@ def eval_data(data:str, # comma-separated: 'samples', dataset names, folders
     if not names: raise ValueError(f"data={data!r} names no dataset")
     return {Path(n).name if Path(n).is_dir() else n: resolve_data(n, scale, 'valid', root) for n in names}
 
-# %% ../nbs/06_experiment.ipynb #82c877fa
+# %% ../nbs/06_experiment.ipynb #e13e371c
 def to_uint8(t:torch.Tensor) -> np.ndarray:
     "A CHW (or 1xCxHxW) tensor in [0,1] as an HWC uint8 array, rounded half up like BasicSR's `tensor2img`."
     return (tensor2img(t.detach().float().cpu()) * 255. + 0.5).astype(np.uint8)
@@ -146,7 +146,7 @@ def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or Non
                | {'n_images': sum(r['dataset'] == d for r in rows)} for d in datasets}
     return summary, rows
 
-# %% ../nbs/06_experiment.ipynb #aabd4be7
+# %% ../nbs/06_experiment.ipynb #d5d8f655
 def _center_box(h, w, size):
     size = min(size, h, w)
     return (h - size) // 2, (w - size) // 2, size
@@ -186,7 +186,7 @@ def crops_figure(model:nn.Module|None, # SR model (None: bicubic only)
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=100)
     return fig
 
-# %% ../nbs/06_experiment.ipynb #4c6573cd
+# %% ../nbs/06_experiment.ipynb #ff12b2f3
 def _git_revision() -> str|None:
     try:
         root = Path(srkd.__file__).resolve().parents[1]
@@ -248,7 +248,7 @@ def save_run(out_dir:str|Path, # the run's folder
     atomic_write_text(out/'per_image.csv', buf.getvalue())
     return out
 
-# %% ../nbs/06_experiment.ipynb #ff12b2f3
+# %% ../nbs/06_experiment.ipynb #ab89e63e
 def standard_callbacks(out_dir:str|Path, # the run's folder (logs and the training state go there)
                        valid_every:int, # validation period in iterations
                        checkpoint_every:int, # training-state period in iterations
@@ -260,7 +260,7 @@ def standard_callbacks(out_dir:str|Path, # the run's folder (logs and the traini
     return cbs + [ValidateCB(valid_every, 'ema' if ema else 'model'), LogCB(out_dir), ProgressCB(progress_every),
                   CheckpointCB(Path(out_dir)/'state.pt', checkpoint_every)]
 
-# %% ../nbs/06_experiment.ipynb #a9d21d75
+# %% ../nbs/06_experiment.ipynb #7d9468e1
 def notebook_path(name:str, # a notebook in the repository's nbs/ folder, e.g. 'train_sr.ipynb'
                  ) -> Path:
     "The path of one of srkd's notebooks (they ship with the repository, not with the package)."
@@ -287,7 +287,7 @@ def train_with_notebook(out_dir:str|Path, # the run folder (model.safetensors an
                         progress_bar=False, log_output=False)
     return target
 
-# %% ../nbs/06_experiment.ipynb #4d2f1463
+# %% ../nbs/06_experiment.ipynb #bff80446
 def _param_value(text:str):
     "A `-p` value typed as papermill types it: True/False/None, int, float, else the string."
     from papermill.cli import _resolve_type

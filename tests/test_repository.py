@@ -9,8 +9,8 @@ from nbdev.config import get_config
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT/'nbs').glob('*.ipynb'))
-ENTRY_POINTS = [nb for nb in NOTEBOOKS if nb.name.startswith(('train_', 'evaluate', 'bench'))]
 CHAPTERS = [nb for nb in NOTEBOOKS if '#| default_exp' in nb.read_text()]
+ENTRY_POINTS = [nb for nb in NOTEBOOKS if nb not in CHAPTERS and nb.name != 'index.ipynb']  # run by papermill
 
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
@@ -27,6 +27,18 @@ def test_notebook_is_clean(nb):
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
 def test_python3_kernelspec(nb):
     assert json.loads(nb.read_text())['metadata']['kernelspec']['name'] == 'python3', nb.name
+
+
+def test_entry_points_found():
+    assert {'train_sr.ipynb', 'evaluate.ipynb', 'train_fakd.ipynb', 'train_kdsr.ipynb', 'bench.ipynb'} <= {nb.name for nb in ENTRY_POINTS}
+
+
+@pytest.mark.parametrize('nb', ENTRY_POINTS, ids=lambda p: p.name)
+def test_entry_point_skipped_by_nbdev_test(nb):
+    "Papermill notebooks are tested through pytest with their smoke presets, not by nbdev_test with their defaults."
+    from nbdev.processors import NBProcessor
+    from nbdev.frontmatter import FrontmatterProc
+    assert NBProcessor(nb, procs=FrontmatterProc, process=True).nb.frontmatter_.get('skip_exec') is True, nb.name
 
 
 @pytest.mark.parametrize('nb', ENTRY_POINTS, ids=lambda p: p.name)
