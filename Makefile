@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# CPU wheel; a torch already importable by $(PYTHON) (a GPU build, say) is reused instead.
+# CPU wheel, installed unless the venv already has a torch: to use a GPU build, install it into .venv first
+# (python3 -m venv .venv && .venv/bin/pip install torch --index-url https://download.pytorch.org/whl/cu124).
 TORCH_PIN ?= torch==2.13.0
 DEMO_OUT ?= runs/demo
 
@@ -12,11 +13,8 @@ DEMO_OUT ?= runs/demo
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py
-	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
-	  echo "srkd: reusing the torch of $(PYTHON) (venv with system site packages)"; \
-	  $(PYTHON) -m venv --system-site-packages $(VENV); \
-	else $(PYTHON) -m venv $(VENV); fi
-	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q $(TORCH_PIN)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c "import torch" 2>/dev/null && echo "srkd: using the torch already in $(VENV)" || $(BIN)/python -m pip install -q $(TORCH_PIN)
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $@
 
