@@ -38,8 +38,7 @@ clean-nbs: install
 
 # Execute the chapters in place, so that the docs site shows their figures and tables (Quarto does not run notebooks).
 outputs: install
-	@for nb in nbs/[0-9]*.ipynb; do echo "running $$nb"; $(BIN)/papermill $$nb $$nb --cwd nbs --log-level WARNING || exit 1; done
-	$(BIN)/nbdev_clean
+	$(BIN)/srkd_site outputs
 
 readme: install
 	$(BIN)/srkd_site readme

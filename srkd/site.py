@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['README_HEADER', 'project_root', 'notebook_markdown', 'readme_link', 'readme_text', 'write_readme', 'study_table',
-           'bench_tables', 'results_markdown', 'check_site', 'main']
+           'bench_tables', 'results_markdown', 'check_site', 'run_chapter', 'main']
 
 # %% ../nbs/90_site.ipynb #9e70c5a0
 import json, os, re, sys, tempfile
@@ -158,10 +158,41 @@ def check_site(root:Path|str|None=None, # the repository
         return pages
     finally: os.chdir(cwd)
 
-# %% ../nbs/90_site.ipynb #bbb63bb6
+# %% ../nbs/90_site.ipynb #34efffc0
+def _skipped(cell, flags:set) -> bool:
+    "True for cells `run_chapter` does not execute."
+    if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
+    dirs = {l[2:].strip().replace(' ', '') for l in cell.source.splitlines() if l.startswith('#|')}
+    return bool(dirs & flags) or 'eval:false' in dirs
+
+def run_chapter(path:Path|str, # a chapter notebook
+                flags:tuple|None=None, # cell flags to skip; default: settings.ini's tst_flags
+               ) -> Path:
+    "Execute `path` in place, skipping flagged cells, and save it cleaned, with its outputs."
+    from functools import partial
+    from execnb.nbio import read_nb, write_nb
+    from execnb.shell import CaptureShell
+    from fastcore.xtras import working_directory
+    from nbdev.clean import clean_nb
+    from nbdev.config import get_config
+    path = Path(path).resolve()
+    cfg = get_config(path=path.parent)
+    flags = set(flags if flags is not None else cfg.tst_flags.split())
+    nb = read_nb(path)
+    with working_directory(path.parent):
+        shell = CaptureShell(mpl_format='png')
+        shell.run_all(nb, exc_stop=True, preproc=partial(_skipped, flags=flags))
+    clean_nb(nb, cfg.clear_all, cfg.get('allowed_metadata_keys').split(), cfg.get('allowed_cell_metadata_keys').split(), cfg.clean_ids)
+    write_nb(nb, path)
+    return path
+
+# %% ../nbs/90_site.ipynb #69cac2ac
 def main(argv:list[str]|None=None):
-    "Console script `srkd_site readme|check` (what `make readme` and `make docs-check` run)."
+    "Console script `srkd_site readme|check|outputs [NOTEBOOK...]` (what `make readme`, `make docs-check`, `make outputs` run)."
     cmd = (argv if argv is not None else sys.argv[1:]) or ['check']
     if cmd[0] == 'readme': print(f'wrote {write_readme()}')
+    elif cmd[0] == 'outputs':
+        nbs = [Path(p) for p in cmd[1:]] or sorted(p for p in (project_root()/'nbs').glob('*.ipynb') if '#| default_exp' in p.read_text())
+        for nb in nbs: print(f'ran {run_chapter(nb)}', flush=True)
     elif cmd[0] == 'check': print('\n'.join(check_site()) + '\nsite OK: every step up to `quarto render` passed')
-    else: raise SystemExit(f'unknown command {cmd[0]!r}: expected `readme` or `check`')
+    else: raise SystemExit(f'unknown command {cmd[0]!r}: expected readme, check or outputs')
