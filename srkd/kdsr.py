@@ -19,11 +19,11 @@ from .degradations import add_gaussian_noise, anisotropic_gaussian_kernel, isotr
 from .degradations import filter2d, imresize_torch, quantize, RealESRGANDegradation, usm_sharp
 from .models import DIV2K_RGB_MEAN, MODEL_PRESETS, Upsample, register_arch, build_model
 from .data import DATASETS, HRDataset, PairedImageDataset, dataset_folders, img2tensor, list_images
-from .data import resolve_data, sample_images, tensor2img
+from .data import resolve_data, tensor2img
 from .checkpoints import load_model
 from .learner import Callback, Learner, LossTerm, MultiStep, derive_seed, pixel_l1, seeded_generator, unwrap
 from .distill import FrozenTeacher
-from .experiment import evaluate
+from .experiment import evaluate, held_out, hr_train_data
 from .perceptual import PERCEPTUAL_LAYERS, DiscriminatorCB, GANLoss, PerceptualLoss, UNetDiscriminatorSN
 from .perceptual import adversarial_term, perceptual_term, vgg19_weights_path
 
@@ -31,12 +31,12 @@ from .perceptual import adversarial_term, perceptual_term, vgg19_weights_path
 __all__ = ['KDSR_SIZES', 'GAUSSIAN8', 'KDSR_ANISO_TEST_KERNELS', 'ANISO_TEST_NOISES', 'ITERS_PER_EPOCH', 'KDSR_RECIPES',
            'MeanShift', 'IDR_DDC', 'IDR_DCRB', 'DAG', 'KDSRGenerator', 'IDEResBlock', 'KD_IDE', 'teacher_input',
            'KDSRTeacher', 'KDSRStudent', 'kdsr_kd_loss', 'kdsr_bicubic_down', 'kdsr_degrade', 'KDSRDegradation',
-           'kdsr_test_cases', 'epoch_milestones', 'per_scale', 'kdsr_train_data', 'degradation_code',
-           'KDSRDegradationCB', 'kdsr_degradation_cb', 'kdsr_real_degradation', 'KDSRTestDegradation', 'case_name',
-           'setting_cases', 'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'IDRTeacherCB', 'kd_term',
-           'KDOnlyWarmupCB', 'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner',
-           'kd_probe_set', 'kd_gap', 'RealDegradationCB', 'evaluate_teacher', 'CodeConditionedSR', 'far_case',
-           'case_code', 'matched_edsr', 'evaluate_coded', 'results_table']
+           'kdsr_test_cases', 'epoch_milestones', 'per_scale', 'degradation_code', 'KDSRDegradationCB',
+           'kdsr_degradation_cb', 'kdsr_real_degradation', 'KDSRTestDegradation', 'case_name', 'setting_cases',
+           'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'IDRTeacherCB', 'kd_term', 'KDOnlyWarmupCB',
+           'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner', 'kd_probe_set', 'kd_gap',
+           'RealDegradationCB', 'evaluate_teacher', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr',
+           'evaluate_coded', 'results_table']
 
 # %% ../nbs/11_kdsr.ipynb #218b07e7
 class MeanShift(nn.Conv2d):
@@ -452,31 +452,6 @@ KDSR_RECIPES = {
     },
 }
 
-# %% ../nbs/11_kdsr.ipynb #c05c9c0b
-def _held_out(files:list) -> list: return files[::10]
-
-def kdsr_train_data(data:str, # 'samples', a training set of srkd.data.DATASETS (DIV2K, DF2K, ...), or a folder of HR images
-                    scale:int, # SR scale
-                    patch_size:int, # LR patch size (HR patches are scale·patch_size)
-                    root:str='data', # data root
-                    augment:bool=True, # random flips and transpose (classic); KDSR-GAN flips horizontally at batch time instead
-                   ) -> HRDataset:
-    "HR training patches for batch-time degradations"
-    if data.lower() == 'samples': hr = sample_images('train')
-    elif data.lower() in {d.lower() for d in DATASETS}:
-        folders, _ = dataset_folders(data, scale, 'train', root)
-        for hr_dir, _ in folders:
-            if not hr_dir.is_dir():
-                raise FileNotFoundError(f"{data} (train): HR folder {hr_dir} does not exist; put the HR images there "
-                                        "(see data/README.md)")
-        hr = [f for hr_dir, _ in folders for f in list_images(hr_dir)]
-    elif Path(data).is_dir():
-        files = list_images(data)
-        if len(files) < 2: raise ValueError(f"data={data!r} holds {len(files)} image(s); training needs at least 2 (one is held out)")
-        hr = [f for f in files if f not in _held_out(files)]
-    else: raise FileNotFoundError(f"data={data!r} is neither a folder nor a known dataset ({', '.join(DATASETS)}); see data/README.md")
-    return HRDataset(hr, scale, patch_size, augment=augment)
-
 # %% ../nbs/11_kdsr.ipynb #e6f1f35c
 def degradation_code(params:dict, # drawn or given parameters: `sigma` or `lambda_1`, `lambda_2`, `theta`, and `noise`; (B,) tensors
                      degradation:KDSRDegradation, # the setting (its ranges normalise the code)
@@ -567,7 +542,7 @@ def kdsr_eval_sets(data:str, # comma-separated: 'samples', dataset names, folder
     for name in [d.strip() for d in data.split(',') if d.strip()]:
         label = Path(name).name if Path(name).is_dir() else name
         if name.lower() not in {d.lower() for d in DATASETS} and Path(name).is_dir():
-            files = _held_out(list_images(name))
+            files = held_out(list_images(name))
             for c in cases: sets[f'{label} {case_name(c)}'] = PairedImageDataset(files, scale=scale, degradation=KDSRTestDegradation(c))
         elif name.lower() != 'samples' and not dataset_folders(name, scale, 'valid', root)[1]:
             sets[label] = resolve_data(name, scale, 'valid', root)
@@ -667,7 +642,7 @@ def kdsr_perceptual_loss(vgg_weights:str|None=None, # see `kdsr_vgg_weights`
 def kdsr_learner(stage:str, # 'teacher', 'student', 'gan' or 'plain'
                  model:nn.Module, # the network this stage trains
                  r:dict, # the recipe (`KDSR_RECIPES[setting][preset]` with overrides)
-                 train_ds, # HR patches (`kdsr_train_data`)
+                 train_ds, # HR patches (`srkd.experiment.hr_train_data`)
                  degradation:Callback, # `KDSRDegradationCB` or `RealDegradationCB`
                  valid_ds=None, # whole-image sets (`kdsr_eval_sets`), validated by a ValidateCB in `cbs`
                  teacher:nn.Module|None=None, # the trained KDSRTeacher ('student' and 'gan')
