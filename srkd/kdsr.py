@@ -590,7 +590,7 @@ class IDRTeacherCB(Callback):
         b = learn.batch
         with learn.autocast(): learn.teacher_preds = self.estimator(teacher_input(b['lr'], b[self.hr_key], self.scale))
         gap = F.l1_loss(learn.preds[1].detach().float(), learn.teacher_preds[1].float())
-        learn.log_values.update(learn._checked({'d_prime_l1': gap}))
+        learn.log({'d_prime_l1': gap})
 
 def kd_term(weight:float=1., # weight in the total loss (official: 1)
             temperature:float=0.15, # τ

@@ -385,7 +385,15 @@ def get_loss(self:Learner):
             raise ValueError(f"loss term '{t.name}' must return a scalar tensor, got {type(v).__name__} {tuple(getattr(v, 'shape', ()))}")
         self.loss_values[t.name] = v.float().reshape(())
     self.loss = sum(t.weight * self.loss_values[t.name] for t in terms)
-    self.log_values.update(self._checked({**self.loss_values, 'loss': self.loss}))
+    self.log({**self.loss_values, 'loss': self.loss})
+
+@patch
+def log(self:Learner, values:dict, # name -> scalar tensor, e.g. a discriminator's losses
+       ) -> dict: # the values as floats, averaged over ranks
+    "Add values to this iteration's log (`learn.log_values`), after the same finite check as the loss terms."
+    out = self._checked(values)
+    self.log_values.update(out)
+    return out
 
 @patch
 def _checked(self:Learner, values:dict) -> dict:
@@ -414,7 +422,7 @@ def update(self:Learner, loss:torch.Tensor, # scalar loss of this extra update
            name:str|None=None, # log name of the loss value (default `loss_{opt}`)
           ):
     "An extra optimizer update inside the current iteration: check finite, (zero_grad), backward, step."
-    self.log_values.update(self._checked({name or f'loss_{opt}': loss}))
+    self.log({name or f'loss_{opt}': loss})
     if zero_grad: self.opts[opt].zero_grad(set_to_none=True)
     loss.backward()
     self.opts[opt].step()

@@ -294,10 +294,10 @@ class DiscriminatorCB(Callback):
         with d.no_sync() if isinstance(d, DDP) else nullcontext():
             pred_real = d(real)
             l_real = self.gan_loss(pred_real, True, is_disc=True)
-            learn.log_values.update(learn._checked({'l_d_real': l_real, 'out_d_real': pred_real.detach().mean()}))
+            learn.log({'l_d_real': l_real, 'out_d_real': pred_real.detach().mean()})
             l_real.backward()
         pred_fake = d(fake)
-        learn.log_values.update(learn._checked({'out_d_fake': pred_fake.detach().mean()}))
+        learn.log({'out_d_fake': pred_fake.detach().mean()})
         learn.update(self.gan_loss(pred_fake, False, is_disc=True), opt=self.disc, zero_grad=False, name='l_d_fake')
         opt.zero_grad(set_to_none=True)  # free D's gradients during the next generator step
 
