@@ -63,3 +63,16 @@ def test_evaluate_refuses_a_checkpoint_of_another_scale(sr_x3, tmp_path):
 def test_train_sr_bad_parameters(tmp_path, params, message):
     with pytest.raises(pm.PapermillExecutionError, match=message):
         run('train_sr.ipynb', tmp_path, **params)
+
+
+def test_torchrun_two_processes_match_one(tmp_path):
+    "`torchrun ... srkd_run nbs/train_sr.ipynb`: two CPU processes (gloo) train the same model as one process."
+    import subprocess, sys
+    bin_dir = Path(sys.executable).parent
+    common = [str(bin_dir/'srkd_run'), str(NBS/'train_sr.ipynb'), '-p', 'preset', 'smoke', '-p', 'iters', '4', '-p', 'device', 'cpu']
+    subprocess.run([sys.executable, *common, '-p', 'out_dir', str(tmp_path/'one')], check=True, capture_output=True)
+    subprocess.run([str(bin_dir/'torchrun'), '--nproc_per_node', '2', '--master_port', '29517', *common,
+                    '-p', 'out_dir', str(tmp_path/'two')], check=True, capture_output=True)
+    one, two = metrics(tmp_path/'one')['results']['samples'], metrics(tmp_path/'two')['results']['samples']
+    assert abs(one['psnr_y'] - two['psnr_y']) < 1e-3 and abs(one['ssim_y'] - two['ssim_y']) < 1e-5, (one, two)
+    assert [json.loads(l)['iter'] for l in open(tmp_path/'two'/'train.jsonl')] == [1, 2, 3, 4]  # rank 0 logs once
