@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+import png
 import tifffile
 import torch
 from PIL import Image
@@ -58,8 +59,6 @@ _TIFF_MAGICS = (b'II*\x00', b'MM\x00*', b'II+\x00', b'MM\x00+')
 
 def _read_png16(path:Path) -> np.ndarray:
     "A 16-bit PNG as uint16 HxWxC, with pypng (Pillow keeps only 8 bits of 16-bit colour PNGs)."
-    try: import png
-    except ImportError as e: raise ImportError(f'reading the 16-bit PNG {path} needs pypng: pip install pypng') from e
     w, h, rows, info = png.Reader(filename=str(path)).read()
     return np.array(list(rows), dtype=np.uint16).reshape(h, w, info['planes'])
 
@@ -126,7 +125,6 @@ def _quantize_to(img:np.ndarray, bits:int, path) -> np.ndarray:
     return np.floor(np.clip(img, 0, 1) * top + 0.5).astype(dtype)
 
 def _png16_encode(q:np.ndarray) -> bytes:
-    import png
     h, w = q.shape[:2]
     buf = io.BytesIO()
     png.Writer(w, h, greyscale=q.ndim == 2, bitdepth=16).write(buf, q.reshape(h, -1))

@@ -24,6 +24,7 @@ from .checkpoints import load_model
 from .learner import Callback, Learner, LossTerm, MultiStep, derive_seed, pixel_l1, seeded_generator, unwrap
 from .distill import FrozenTeacher
 from .experiment import evaluate, held_out, hr_train_data
+from .inference import count_params
 from .perceptual import PERCEPTUAL_LAYERS, DiscriminatorCB, GANLoss, PerceptualLoss, UNetDiscriminatorSN
 from .perceptual import adversarial_term, perceptual_term, vgg19_weights_path
 
@@ -838,7 +839,6 @@ def matched_edsr(n_params:int, # parameter count to match
                  scale:int, # SR scale
                 ) -> nn.Module:
     "The core EDSR (BasicSR layout) whose parameter count is closest to `n_params`"
-    from srkd.inference import count_params
     sizes = [(nf, nb) for nf in range(8, 65, 4) for nb in range(1, 33)]
     with torch.device('meta'):
         counts = {sz: count_params(build_model('edsr_tiny', scale=scale, num_feat=sz[0], num_block=sz[1])) for sz in sizes}

@@ -391,12 +391,6 @@ def get_loss(self:Learner):
 def log(self:Learner, values:dict, # name -> scalar tensor, e.g. a discriminator's losses
        ) -> dict: # the values as floats, averaged over ranks
     "Add values to this iteration's log (`learn.log_values`), after the same finite check as the loss terms."
-    out = self._checked(values)
-    self.log_values.update(out)
-    return out
-
-@patch
-def _checked(self:Learner, values:dict) -> dict:
     names = list(values)
     v = torch.stack([values[n].detach().float().reshape(()) for n in names])
     if self.world_size > 1:
@@ -405,6 +399,7 @@ def _checked(self:Learner, values:dict) -> dict:
     out = dict(zip(names, v.tolist()))
     bad = [f"'{n}' = {x}" for n, x in out.items() if not math.isfinite(x)]
     if bad: raise NonFiniteLossError(f"iteration {self.iter}: non-finite loss {', '.join(bad)}; stopped before backward, no state saved after it")
+    self.log_values.update(out)
     return out
 
 @patch
@@ -467,7 +462,7 @@ class GradClipCB(Callback):
 # %% ../nbs/04_learner.ipynb #f1bb368d
 def _gather(obj) -> list:
     "`[obj]` in one process; the list of every rank's `obj` under DDP (all ranks must call)."
-    rank, world = _world()
+    world = _world()[1]
     if world == 1: return [obj]
     out = [None] * world
     dist.all_gather_object(out, obj)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_models.ipynb #7f89698c
 from __future__ import annotations
-import copy, functools, inspect, math
+import copy, functools, inspect
 from collections.abc import Sequence
 import torch
 from torch import nn, Tensor

@@ -27,7 +27,7 @@ def _directives(src:str) -> list[str]:
 
 def _cell_markdown(cell:dict) -> str:
     src = ''.join(cell['source'])
-    if any(d.split(':')[0].strip() in ('hide', 'eval: false') or d=='hide' for d in _directives(src)): return ''
+    if any(d.split(':')[0].strip() == 'hide' for d in _directives(src)): return ''
     body = '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip()
     if cell['cell_type'] == 'markdown': return body
     if not body: return ''

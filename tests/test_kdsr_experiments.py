@@ -29,6 +29,8 @@ def test_experiments_smoke_x3(tmp_path):
     undistilled = metrics(tmp_path/'undistilled')
     assert undistilled['params']['kd_weight'] == 0 and undistilled['iters_done']['teacher'] is None  # distilled's teacher reused
     assert undistilled['params']['teacher'] == str(tmp_path/'distilled'/'teacher.safetensors')
+    def student_log(run): return [json.loads(l) for l in open(tmp_path/run/'student'/'train.jsonl')]
+    assert all('kd' in r for r in student_log('distilled')) and not any('kd' in r for r in student_log('undistilled'))
     assert load_model(tmp_path/'distilled'/'student.safetensors').scale == 3
     models = {r['model'] for r in csv.DictReader(open(tmp_path/'per_image.csv'))}
     assert models == {'plain EDSR', 'oracle code', 'constant code', 'oracle code, wrong code'}

@@ -46,6 +46,8 @@ def test_train_sr_resumes(sr_x3):
 def test_evaluate_checkpoint_and_bicubic(sr_x3, tmp_path):
     m = metrics(run('evaluate.ipynb', tmp_path/'model', checkpoint=str(sr_x3/'model.safetensors'), scale=3))
     assert m['scale'] == 3 and m['results']['samples']['n_images'] == 2 and m['num_params'] > 0
+    trained = metrics(sr_x3)['results']['samples']  # the saved weights score what the training run scored before saving
+    assert all(abs(m['results']['samples'][k] - trained[k]) < 1e-6 for k in ('psnr_y', 'ssim_y', 'psnr_rgb')), (m['results'], trained)
     b = metrics(run('evaluate.ipynb', tmp_path/'bicubic', scale=3))['results']['samples']
     assert abs(b['psnr_y'] - 30.649) < 1e-3 and abs(b['ssim_y'] - 0.8338) < 1e-4  # the metrics chapter's bicubic x3
 

@@ -75,11 +75,13 @@ def test_second_run_reuses_the_teacher_and_kd_logs_only_ds_ts(fakd_run, eval_fol
 
 
 def test_scale_taps_alpha_feature_loss_and_a_given_teacher(tmp_path, eval_folder):
-    "`-p scale 3 -p teacher FILE -p taps 3 -p alpha 0.25 -p feature_loss 5*SA`: x3 outputs, no teacher training."
+    "`-p scale 3 -p teacher FILE -p taps 3 -p alpha 0.25 -p feature_loss 5*SA -p iters 2 -p lr 3e-4`: x3 outputs, no teacher training."
     teacher = save_model(build_model('rcan_tiny_t', scale=3), tmp_path/'t3.safetensors')
     out = run(tmp_path/'run', eval_data=str(eval_folder), scale=3, teacher=str(teacher), taps='3', alpha=0.25,
-              feature_loss='5*SA')
+              feature_loss='5*SA', iters=2, lr=3e-4)
     m = metrics(out)
+    assert [r['iter'] for r in train_log(out)] == [1, 2] and m['iters_done'] == 2
+    assert all(r['lr'] == 3e-4 for r in train_log(out)) and m['recipe']['lr'] == 3e-4
     assert m['scale'] == 3 and m['model_config']['upscale'] == 3 and read_metadata(out/'student.safetensors')['config']['upscale'] == 3
     assert m['teacher_trained_here'] is False and m['teacher_checkpoint'] == str(teacher)
     assert not (out/'teacher').exists() and not (out/'teacher.safetensors').exists()

@@ -46,7 +46,7 @@ def iso_x4(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def iso_x3(tmp_path_factory):
-    return run(tmp_path_factory.mktemp('iso_x3'), scale=3)
+    return run(tmp_path_factory.mktemp('iso_x3'), scale=3, teacher_iters=3)
 
 
 def test_iso_x4_writes_the_outputs(iso_x4):
@@ -83,6 +83,7 @@ def test_resume_continues_the_student(iso_x4):
 def test_scale_3_takes_effect(iso_x3):
     m = metrics(iso_x3)
     assert m['scale'] == 3 and '-p scale 3' in m['command']
+    assert m['iters_done']['teacher'] == 3 and [r['iter'] for r in logged(iso_x3, 'teacher')] == [1, 2, 3]  # -p teacher_iters 3
     assert list(m['results']) == ['samples σ1.35', 'samples σ2.4']  # Gaussian8 at x3
     assert load_model(iso_x3/'student.safetensors').scale == load_model(iso_x3/'teacher.safetensors').scale == 3
     assert m['model_config']['scale'] == 3
