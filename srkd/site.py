@@ -161,7 +161,7 @@ def check_site(root:Path|str|None=None, # the repository
 # %% ../nbs/90_site.ipynb #34efffc0
 def _skipped(cell, flags:set) -> bool:
     "True for cells `run_chapter` does not execute."
-    if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
+    if cell.cell_type != 'code' or 'nbdev_export' + '(' in cell.source: return True  # spelt so this cell is not skipped
     dirs = {l[2:].strip().replace(' ', '') for l in cell.source.splitlines() if l.startswith('#|')}
     return bool(dirs & flags) or 'eval:false' in dirs
 
