@@ -66,6 +66,14 @@ def test_imports_in_their_own_cells(nb):
     assert not bad, f'{nb.name}: cells mixing imports with other code (move the imports to a cell of their own): {bad}'
 
 
+@pytest.mark.parametrize('nb', CHAPTERS, ids=lambda p: p.name)
+def test_no_cell_silently_skipped(nb):
+    "nbdev_test skips every cell whose text contains `nbdev_export(`: only the closing export cell may."
+    cells = [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+    skipped = [src.splitlines()[0][:60] for src in cells[:-1] if 'nbdev_export' + '(' in src]
+    assert not skipped, f'{nb.name}: nbdev_test would skip these cells: {skipped}'
+
+
 def test_settings_keep_papermill_tags():
     cfg = get_config(path=ROOT)
     assert 'tags' in cfg.get('allowed_cell_metadata_keys').split()
