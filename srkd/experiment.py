@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['SR_RECIPES', 'pick', 'recipe', 'resolve_device', 'is_main_process', 'train_valid_data', 'held_out', 'hr_train_data',
            'eval_data', 'to_uint8', 'super_resolve', 'evaluate', 'crops_figure', 'papermill_command', 'run_record',
-           'save_run', 'standard_callbacks', 'notebook_path', 'train_with_notebook', 'notebook_source', 'run_notebook',
-           'main']
+           'save_run', 'standard_callbacks', 'read_log', 'plot_log', 'plot_validation', 'notebook_path',
+           'train_with_notebook', 'notebook_source', 'run_notebook', 'main']
 
 # %% ../nbs/06_experiment.ipynb #95459e4f
 import csv, io, json, os, platform, shlex, subprocess, time
@@ -141,17 +141,22 @@ def super_resolve(model:nn.Module|None, # an SR model, or None for MATLAB bicubi
                   tile:int|None=None, # tile size in LR pixels (None: whole image)
                   overlap:int=16, # tile overlap in LR pixels
                   multiple_of:int=1, # pad model inputs to a multiple of this (SwinIR: its window size)
-                  forward:Callable|None=None, # forward(model, lr) -> sr, replacing the model call
+                  forward:Callable|None=None, # forward(model, lr, *extra) -> sr, replacing the model call
+                  extra:tuple=(), # further model inputs after the LR image (e.g. the HR a KDSR teacher sees); whole images only
                  ) -> torch.Tensor:
     "The SR image of `lr` (unclamped floats)."
     if model is None: return imresize_torch(lr.double(), scale).float()
-    if forward is not None: return forward(model, lr)
+    if forward is not None: return forward(model, lr, *extra)
+    if extra:
+        if tile is not None: raise ValueError(f"super_resolve: tile={tile} needs a model of the LR image alone; this one also takes {len(extra)} more input(s)")
+        return model(lr, *extra)
     return tiled_forward(model, lr, scale, tile=tile, overlap=overlap, multiple_of=multiple_of)
 
 def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or None for bicubic
              datasets:dict, # {name: whole-image dataset with 'lr', 'hr', 'name'}
              scale:int, # SR scale (the border crop)
              device:torch.device|str='cpu',
+             inputs:tuple=('lr',), # dataset fields the model takes, LR first (a KDSR teacher: ('lr', 'hr'))
              **kw, # tile, overlap, multiple_of, forward (see `super_resolve`)
             ) -> tuple[dict, list[dict]]: # ({dataset: means}, per-image rows)
     "Per-image and mean PSNR/SSIM (Y, crop = scale) and RGB PSNR of `model` on `datasets`."
@@ -160,7 +165,8 @@ def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or Non
     for dname, ds in datasets.items():
         for i in range(len(ds)):
             item = ds[i]
-            sr = super_resolve(model, item['lr'][None].to(device), scale, **kw)
+            extra = tuple(item[k][None].to(device) for k in inputs[1:])
+            sr = super_resolve(model, item[inputs[0]][None].to(device), scale, extra=extra, **kw)
             hr_img, sr_img = to_uint8(item['hr']), to_uint8(sr[0])
             if hr_img.shape != sr_img.shape:
                 raise ValueError(f"{dname}/{item['name']}: SR {sr_img.shape} and HR {hr_img.shape} differ")
@@ -285,6 +291,45 @@ def standard_callbacks(out_dir:str|Path, # the run's folder (logs and the traini
     cbs = [EMACB(ema)] if ema else []
     return cbs + [ValidateCB(valid_every, 'ema' if ema else 'model'), LogCB(out_dir), ProgressCB(progress_every),
                   CheckpointCB(Path(out_dir)/'state.pt', checkpoint_every)]
+
+# %% ../nbs/06_experiment.ipynb #136ea23c
+def read_log(folder:str|Path, # a run (or stage) folder written by `LogCB`
+             kind:str='train', # 'train' or 'valid'
+            ) -> list[dict]:
+    "The rows of `folder/{kind}.jsonl` ([] when the file does not exist)."
+    path = Path(folder)/f'{kind}.jsonl'
+    return [json.loads(l) for l in path.open()] if path.exists() else []
+
+def plot_log(folder:str|Path, # a run (or stage) folder written by `LogCB`
+             terms:list|None=None, # logged names to draw; None: every loss term
+             ax=None, # matplotlib axes (default: the current ones)
+             label:str|None=None, # prefix of the curves' labels
+             smooth:int=50, # the moving average spans 1/smooth of the run
+            ):
+    "Per-iteration curves of logged values, smoothed, on a log scale."
+    import matplotlib.pyplot as plt
+    ax, rows = ax or plt.gca(), read_log(folder)
+    if not rows: return ax
+    terms = terms or [k for k in rows[-1] if k not in ('iter', 'loss', 'lr', 'time', 'grad_norm')]
+    for name in terms:
+        pts = [(r['iter'], r[name]) for r in rows if name in r]
+        if not pts: continue
+        it, v = np.array(pts).T
+        k = max(1, len(v) // smooth)
+        ax.plot(it[k - 1:], np.convolve(v, np.ones(k) / k, mode='valid'), label=f'{label} {name}' if label else name)
+    ax.set_xlabel('iteration'); ax.set_yscale('log'); ax.legend()
+    return ax
+
+def plot_validation(folder:str|Path, # a run folder written by `LogCB`
+                    ax=None, # matplotlib axes
+                   ):
+    "Validation Y-PSNR per dataset against the iteration."
+    import matplotlib.pyplot as plt
+    ax, rows = ax or plt.gca(), read_log(folder, 'valid')
+    for name in dict.fromkeys(r['dataset'] for r in rows):
+        ax.plot(*zip(*[(r['iter'], r['psnr']) for r in rows if r['dataset'] == name]), marker='o', label=name)
+    ax.set_xlabel('iteration'); ax.set_ylabel('Y-PSNR (dB)'); ax.legend()
+    return ax
 
 # %% ../nbs/06_experiment.ipynb #7d9468e1
 def notebook_path(name:str, # a notebook in the repository's nbs/ folder, e.g. 'train_sr.ipynb'

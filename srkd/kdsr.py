@@ -36,8 +36,8 @@ __all__ = ['KDSR_SIZES', 'GAUSSIAN8', 'KDSR_ANISO_TEST_KERNELS', 'ANISO_TEST_NOI
            'kdsr_degradation_cb', 'kdsr_real_degradation', 'KDSRTestDegradation', 'case_name', 'setting_cases',
            'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'IDRTeacherCB', 'kd_term', 'KDOnlyWarmupCB',
            'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner', 'kd_probe_set', 'kd_gap',
-           'RealDegradationCB', 'evaluate_teacher', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr',
-           'evaluate_coded', 'results_table']
+           'RealDegradationCB', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr', 'evaluate_coded',
+           'results_table']
 
 # %% ../nbs/11_kdsr.ipynb #218b07e7
 class MeanShift(nn.Conv2d):
@@ -779,19 +779,6 @@ class RealDegradationCB(Callback):
 
     def state_dict(self): return None if self.pool is None else dict(self.pool)
     def load_state_dict(self, state): self.pool = dict(state)
-
-# %% ../nbs/11_kdsr.ipynb #3079293a
-def evaluate_teacher(teacher:nn.Module, # a KDSRTeacher
-                     datasets:dict, # whole-image sets (`kdsr_eval_sets`)
-                     device='cpu', # torch device
-                    ) -> tuple[dict, list[dict]]: # ({set: {'psnr_y', 'ssim_y', 'n_images'}}, per-image rows)
-    "Y PSNR/SSIM of the teacher, which also sees the clean HR, through `Learner.validate` with inputs (lr, hr)"
-    learn = Learner(unwrap(teacher).requires_grad_(False), inputs=('lr', 'hr'), device=device)
-    learn.validate(datasets=datasets)
-    rows = [{'dataset': r['dataset'], 'image': r['name'], 'psnr_y': r['psnr'], 'ssim_y': r['ssim']} for r in learn.valid_images]
-    summary = {d: {k: float(np.mean([r[k] for r in rows if r['dataset'] == d])) for k in ('psnr_y', 'ssim_y')}
-               | {'n_images': sum(r['dataset'] == d for r in rows)} for d in datasets}
-    return summary, rows
 
 # %% ../nbs/11_kdsr.ipynb #a6d0152f
 @register_arch
