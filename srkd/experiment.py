@@ -24,7 +24,7 @@ from .data import (atomic_path, atomic_write_text, dataset_folders, list_images,
 from .degradations import imresize_torch
 from .metrics import calculate_psnr, calculate_ssim
 from .inference import tiled_forward, count_params, multi_adds
-from .learner import EMACB, ValidateCB, LogCB, ProgressCB, CheckpointCB, unwrap
+from .learner import EMACB, ValidateCB, LogCB, ProgressCB, CheckpointCB, default_device, unwrap
 
 # %% ../nbs/06_experiment.ipynb #9949ee44
 def pick(choices:dict, # name -> value
@@ -62,12 +62,12 @@ SR_RECIPES = {
 def resolve_device(device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
                   ) -> torch.device:
     "The torch device a notebook's `device` parameter names; under torchrun, 'auto'/'cuda' is this rank's GPU."
-    if device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if device == 'auto': return default_device()
     try: dev = torch.device(device)
     except RuntimeError as e: raise ValueError(f"device={device!r} is not a torch device ('auto', 'cpu', 'cuda', 'cuda:1', 'mps')") from e
     if dev.type == 'cuda':
         if not torch.cuda.is_available(): raise ValueError(f"device={device!r} but this torch has no CUDA device; use device='cpu'")
-        if dev.index is None: dev = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+        if dev.index is None: dev = default_device()
     if dev.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device={device!r} but MPS is not available")
     return dev
 
