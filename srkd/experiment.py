@@ -131,7 +131,7 @@ def eval_data(data:str, # comma-separated: 'samples', dataset names, folders
 
 # %% ../nbs/06_experiment.ipynb #e13e371c
 def to_uint8(t:torch.Tensor) -> np.ndarray:
-    "A CHW (or 1xCxHxW) tensor in [0,1] as an HWC uint8 array, rounded half up like BasicSR's `tensor2img`."
+    "A CHW (or 1xCxHxW) tensor in [0,1] as an HWC uint8 array, rounded to the nearest level, halves up (BasicSR's `tensor2img` rounds halves to even: only exact ties differ)."
     return (tensor2img(t.detach().float().cpu()) * 255. + 0.5).astype(np.uint8)
 
 @torch.inference_mode()

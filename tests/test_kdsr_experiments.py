@@ -7,7 +7,6 @@ import papermill as pm
 
 from srkd.checkpoints import load_model
 from srkd.experiment import run_notebook
-import srkd.kdsr  # registers the KDSR architectures, which load_model needs to rebuild them
 from test_train_kdsr import one_thread
 
 NBS = Path(__file__).resolve().parents[1]/'nbs'
