@@ -220,7 +220,7 @@ KDSR_SIZES = {  # (C, N IDR-DCRBs, KD-IDE residual blocks), all at scale 4 but t
     'm': dict(scale=4, n_feats=64, n_blocks=53, n_resblocks=9),     # KDSR_S-M, KDSR-classic option.py defaults
     'l': dict(scale=4, n_feats=128, n_blocks=28, n_resblocks=5),    # KDSR_S-L, test_iso_KDSRsLx4.sh
     'gan': dict(scale=4, n_feats=128, n_blocks=42, n_resblocks=6),  # KDSRNet_S / KDSRGAN_S, KDSR-GAN options/*.yml
-    'tiny': dict(scale=2, n_feats=16, n_blocks=3, n_resblocks=1),   # CPU size (spec §8)
+    'tiny': dict(scale=2, n_feats=16, n_blocks=3, n_resblocks=1),   # CPU size (ours)
 }
 MODEL_PRESETS.update({f'kdsr_{role}_{size}': dict(arch=arch, **cfg) for size, cfg in KDSR_SIZES.items()
                       for role, arch in (('t', 'KDSRTeacher'), ('s', 'KDSRStudent'))})

@@ -98,3 +98,26 @@ def test_docs_build_up_to_render():
     from srkd.site import check_site
     pages = check_site(ROOT)
     assert 'results.qmd' in pages and 'index.ipynb' in pages
+
+
+TRACKED = [ROOT/p for p in subprocess.run(['git', 'ls-files', 'nbs', 'srkd', 'tests', 'data', 'README.md'], cwd=ROOT,
+                                          capture_output=True, text=True, check=True).stdout.split()]
+TEXT_FILES = [p for p in TRACKED if p.suffix in {'.ipynb', '.py', '.md', '.json', '.csv', '.yml', '.qmd'} and p.is_file()]
+
+
+def _hits(pattern):
+    rx = re.compile(pattern)
+    return [f'{p.relative_to(ROOT)}:{i}' for p in TEXT_FILES if p.name != 'test_repository.py'
+            for i, line in enumerate(p.read_text(encoding='utf-8', errors='replace').splitlines(), 1) if rx.search(line)]
+
+
+def test_no_internal_note_citations():
+    "The repository stands on its own: chapters cite the paper and owner/repo@commit:path, not the project's notes."
+    hits = _hits(r'specs/[a-z]+\.md|spec ' + '\u00a7' + r'|\.\./shared/')
+    assert not hits, f'citations of internal notes (cite the paper or the official code instead): {hits[:10]}'
+
+
+def test_no_absolute_machine_paths():
+    "Committed records and chapters hold paths relative to the repository, never this machine's."
+    hits = _hits('/' + 'work/|/' + 'root/|/' + 'home/')
+    assert not hits, f'absolute machine paths in committed files: {hits[:10]}'
