@@ -93,11 +93,22 @@ def probe_errors(model:nn.Module, # built with the manifest's config; filled in 
     return errs
 
 # %% ../nbs/03a_checkpoints.ipynb #497825ff
+def _unreadable(path, kind, e) -> ValueError:
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return ValueError(f"checkpoint {path} ({path.stat().st_size} bytes) is not a readable {kind} file: it may be truncated "
+                      f"or corrupt ({type(e).__name__}: {first})")
+
 def read_checkpoint(path:str|Path) -> dict:
     "The top-level dict of a `.pth`/`.pt` (weights-only) or `.safetensors` file"
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.iterdir() if p.suffix in ('.pth', '.pt', '.safetensors'))
+        raise IsADirectoryError(f"checkpoint {path} is a folder; expected a .pth, .pt or .safetensors file"
+                                + (f" (it holds {', '.join(found[:5])})" if found else ''))
     if not path.is_file(): raise FileNotFoundError(f"checkpoint {path} does not exist")
-    if path.suffix == '.safetensors': return load_file(path)
+    if path.suffix == '.safetensors':
+        try: return load_file(path)
+        except Exception as e: raise _unreadable(path, 'safetensors', e) from None
     if path.suffix not in ('.pth', '.pt'):
         raise ValueError(f"checkpoint {path}: unknown extension {path.suffix!r}; expected .pth, .pt or .safetensors")
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
@@ -106,6 +117,7 @@ def read_checkpoint(path:str|Path) -> dict:
         raise ValueError(f"checkpoint {path} cannot be read with torch.load(weights_only=True): it is not a PyTorch "
                          f"checkpoint, or it holds Python objects besides tensors and containers, which srkd never "
                          f"unpickles. {detail}") from None
+    except (RuntimeError, EOFError, OSError) as e: raise _unreadable(path, 'PyTorch', e) from None
     if not isinstance(obj, dict): raise ValueError(f"checkpoint {path} holds a {type(obj).__name__}; expected a dict")
     return obj
 
@@ -114,6 +126,9 @@ def unwrap_state_dict(obj:dict,       # what `read_checkpoint` returned
                       path:str|Path='checkpoint', # for error messages
                      ) -> dict[str, Tensor]:
     "The state_dict inside a checkpoint, with `module.` / `_orig_mod.` prefixes stripped"
+    if key is None and {'iter', 'model', 'opts'} <= set(obj):
+        raise ValueError(f"checkpoint {path} is an srkd training state (what `resume` reads), not model weights: use the "
+                         f"run's .safetensors file (model.safetensors, student.safetensors...) beside it")
     if key is not None:
         if key not in obj: raise KeyError(f"checkpoint {path} has no entry {key!r}; its top-level keys are {list(obj)[:12]}")
         sd, where = obj[key], repr(key)
@@ -215,6 +230,9 @@ def load_checkpoint(model:nn.Module, # the model to load into (built with the ch
                    ) -> nn.Module:
     "Load official or srkd weights into `model`: unwrap, strip `module.`, convert official names, check the fit"
     sd = unwrap_state_dict(read_checkpoint(path), key, path)
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad: raise ValueError(f"checkpoint {path}: {len(bad)} tensor(s) hold NaN or inf values, so every output would be "
+                             f"meaningless: {', '.join(bad[:8])}{' ...' if len(bad) > 8 else ''}")
     if is_official_naming(sd):
         if all(k in sd for k in MEANSHIFT_KEYS) and hasattr(model, 'mean'):
             dev = meanshift_deviation(sd, getattr(model, 'img_range', 1.), model.mean)
@@ -255,8 +273,11 @@ def save_model(model:nn.Module,     # an srkd model (it has `model.config`), pos
 def read_metadata(path:str|Path) -> dict:
     "The metadata `save_model` stored in `path`, JSON-decoded (`config`, `srkd_version`, user entries)"
     path = Path(path)
+    if path.is_dir(): raise IsADirectoryError(f"model file {path} is a folder; expected a .safetensors file written by save_model")
     if not path.is_file(): raise FileNotFoundError(f"model file {path} does not exist")
-    with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
+    try:
+        with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
+    except Exception as e: raise _unreadable(path, 'safetensors', e) from None
     if 'config' not in meta: raise ValueError(f"{path} has no 'config' metadata: it was not written by srkd.checkpoints.save_model")
     return {k: json.loads(v) for k, v in meta.items()}
 
