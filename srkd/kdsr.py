@@ -653,6 +653,7 @@ def kdsr_learner(stage:str, # 'teacher', 'student', 'gan' or 'plain'
                  seed:int=0, # data order and per-batch draws
                  device=None, # torch device
                  num_workers:int=0, # DataLoader workers
+                 amp:bool=False, # bf16 autocast of the forward passes (the official code trains in float32)
                 ) -> Learner:
     "The core Learner of one KDSR training stage, set up from a recipe"
     stages = ('teacher', 'student', 'gan', 'plain')
@@ -678,7 +679,7 @@ def kdsr_learner(stage:str, # 'teacher', 'student', 'gan' or 'plain'
     learn = Learner(model, train_ds, valid_ds, loss_terms=terms, bs=r['gan_bs' if stage == 'gan' else 'bs'], lr=lr,
                     opt_func=opt, sched=sched, cbs=cbs,
                     inputs=inputs or (('lr', 'hr') if stage == 'teacher' else ('lr',)), seed=seed, device=device,
-                    num_workers=num_workers)
+                    num_workers=num_workers, amp=amp)
     if stage == 'gan':
         learn.add_module('disc', UNetDiscriminatorSN(3, 64, skip_connection=True), opt_func=opt, lr=r['d_lr'],
                          sched=MultiStep(r['gan_milestones'], r['gan_gamma']))

@@ -43,6 +43,15 @@ def test_train_sr_resumes(sr_x3):
     assert metrics(sr_x3)['iters_done'] == 6
 
 
+def test_train_sr_amp_takes_effect(sr_x3, tmp_path):
+    "`-p amp True` runs the forward in bf16: the first step's loss moves off the float32 run's (same seed and batch), a little."
+    first = lambda d: json.loads(open(d/'train.jsonl').readline())
+    bf16 = run('train_sr.ipynb', tmp_path, preset='smoke', scale=3, iters=1, amp=True)
+    assert metrics(bf16)['params']['amp'] is True and metrics(sr_x3)['params']['amp'] is False
+    a, b = first(bf16)['l1'], first(sr_x3)['l1']
+    assert a != b and abs(a - b) < 0.05 * b, (a, b)
+
+
 def test_evaluate_checkpoint_and_bicubic(sr_x3, tmp_path):
     m = metrics(run('evaluate.ipynb', tmp_path/'model', checkpoint=str(sr_x3/'model.safetensors'), scale=3))
     assert m['scale'] == 3 and m['results']['samples']['n_images'] == 2 and m['num_params'] > 0
