@@ -21,7 +21,9 @@ from .models import DIV2K_RGB_MEAN, MODEL_PRESETS, Upsample, register_arch, buil
 from .data import DATASETS, HRDataset, PairedImageDataset, dataset_folders, img2tensor, list_images
 from .data import resolve_data, tensor2img
 from .checkpoints import load_model
-from .learner import Callback, Learner, LossTerm, MultiStep, derive_seed, pixel_l1, seeded_generator, unwrap
+from .learner import Callback, Learner, LossTerm, MultiStep, derive_seed, pixel_l1, seeded_generator, set_seed, unwrap
+from .runs import Run, Trained
+from .methods import Method, Recipe, Stage, adam, pick, register_method, stage_bs
 from .distill import FrozenTeacher
 from .experiment import evaluate, held_out, hr_train_data
 from .inference import count_params
@@ -30,14 +32,14 @@ from .perceptual import adversarial_term, perceptual_term, vgg19_weights_path
 
 # %% auto #0
 __all__ = ['KDSR_SIZES', 'GAUSSIAN8', 'KDSR_ANISO_TEST_KERNELS', 'ANISO_TEST_NOISES', 'ITERS_PER_EPOCH', 'KDSR_RECIPES',
-           'MeanShift', 'IDR_DDC', 'IDR_DCRB', 'DAG', 'KDSRGenerator', 'IDEResBlock', 'KD_IDE', 'teacher_input',
-           'KDSRTeacher', 'KDSRStudent', 'kdsr_kd_loss', 'kdsr_bicubic_down', 'kdsr_degrade', 'KDSRDegradation',
-           'kdsr_test_cases', 'epoch_milestones', 'per_scale', 'degradation_code', 'KDSRDegradationCB',
+           'KDSR_SETTINGS', 'MeanShift', 'IDR_DDC', 'IDR_DCRB', 'DAG', 'KDSRGenerator', 'IDEResBlock', 'KD_IDE',
+           'teacher_input', 'KDSRTeacher', 'KDSRStudent', 'kdsr_kd_loss', 'kdsr_bicubic_down', 'kdsr_degrade',
+           'KDSRDegradation', 'kdsr_test_cases', 'epoch_milestones', 'degradation_code', 'KDSRDegradationCB',
            'kdsr_degradation_cb', 'kdsr_real_degradation', 'KDSRTestDegradation', 'case_name', 'setting_cases',
            'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'IDRTeacherCB', 'kd_term', 'KDOnlyWarmupCB',
            'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner', 'kd_probe_set', 'kd_gap',
            'RealDegradationCB', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr', 'evaluate_coded',
-           'results_table']
+           'results_table', 'train_kdsr']
 
 # %% ../nbs/11_kdsr.ipynb #218b07e7
 class MeanShift(nn.Conv2d):
@@ -398,58 +400,53 @@ def epoch_milestones(lr_decay:int, # epochs between two steps (`lr_decay_sr`, `l
     "Where the classic trainers' lr·γ^⌊e/lr_decay⌋, set at the start of epoch e = 1, 2, ..., steps down"
     return tuple((k * lr_decay - 1) * iters_per_epoch for k in range(1, epochs // lr_decay + 1))
 
-def per_scale(value, # a number, or a dict scale -> number
-              scale:int, # the SR scale
-              name:str='patch_size', # the setting, for the error message
-             ):
-    "A recipe value that may depend on the scale"
-    if not isinstance(value, dict): return value
-    if scale not in value: raise ValueError(f"{name}: the recipe gives values for scales {sorted(value)}; got scale={scale}")
-    return value[scale]
-
 # %% ../nbs/11_kdsr.ipynb #6801bf58
 _E = ITERS_PER_EPOCH
-_CLASSIC = dict(kd_weight=1., temperature=0.15, per_sample=False, noise=0., betas=(0.9, 0.999), ema=0., teacher_gamma=0.5,
-                student_gamma=0.5, warmup_iters=0, warmup_lr=None, warmup_milestones=(), warmup_gamma=0.1, test_cases=None)
-_CLASSIC_PAPER = dict(_CLASSIC, size='m', data='DF2K', valid_data='Set14', eval_data='Set5,Set14,B100,Urban100,Manga109',
-                      patch_size=64, bs=64, teacher_iters=500 * _E, teacher_lr=1e-4, teacher_milestones=epoch_milestones(125, 500),
-                      valid_every=_E, checkpoint_every=_E)
-_CLASSIC_CPU = dict(_CLASSIC, size='tiny', data='samples', valid_data='samples', eval_data='samples', patch_size=24, bs=16,
-                    teacher_iters=1000, teacher_lr=1e-3, teacher_milestones=(750,), student_lr=1e-3,
-                    valid_every=500, checkpoint_every=100)
-_CLASSIC_SMOKE = dict(_CLASSIC_CPU, patch_size=12, bs=4, teacher_iters=4, teacher_milestones=(2,), student_iters=4,
-                      student_milestones=(2,), valid_every=4, checkpoint_every=2, test_cases=2)
-_ANISO_PAPER_STUDENT = dict(noise=25., student_iters=500 * _E, student_lr=1e-4, student_milestones=epoch_milestones(125, 400),
-                            warmup_iters=100 * _E, warmup_lr=2e-4, warmup_milestones=epoch_milestones(60, 100))
-_GAN = dict(kd_weight=1., temperature=0.15, betas=(0.9, 0.99), teacher_gamma=0.5, student_gamma=0.5, gan_gamma=0.5,
-            percep_weight=1., gan_weight=1., teacher_usm=False, test_cases=None)
-_GAN_CPU = dict(_GAN, size='tiny', data='samples', valid_data='samples', eval_data='samples',
-                patch_size={2: 40, 3: 32, 4: 20}, gt_size=None, pool_size=0, bs=8, gan_bs=4, ema=0.99,
-                teacher_iters=600, teacher_lr=1e-3, teacher_milestones=(), student_iters=300, student_lr=1e-3,
-                student_milestones=(), gan_iters=60, gan_lr=1e-4, gan_milestones=(), d_lr=1e-4,
+_CLASSIC_OPTIONS = dict(size='tiny', valid_data='samples', kd_weight=1., temperature=0.15, per_sample=False, noise=0.,
+                        test_cases=None, warmup_iters=0, warmup_lr=None, warmup_milestones=(), warmup_gamma=0.1, teacher=None)
+_GAN_OPTIONS = dict(size='tiny', valid_data='samples', kd_weight=1., temperature=0.15, percep_weight=1., gan_weight=1.,
+                    teacher_usm=False, test_cases=None, gt_size=None, pool_size=0, d_lr=1e-4, teacher=None, vgg_weights=None)
+
+def _classic(teacher, student, options=(), **settings):
+    base = dict(data='samples', eval_data='samples', bs=16, patch_size=24, betas=(0.9, 0.999), valid_every=500,
+                checkpoint_every=100)
+    return Recipe(**{**base, **settings}, stages=(Stage('teacher', *teacher), Stage('student', *student)),
+                  options={**_CLASSIC_OPTIONS, **dict(options)})
+
+def _gan(teacher, student, gan, options=(), **settings):
+    base = dict(data='samples', eval_data='samples', bs=8, patch_size={2: 40, 3: 32, 4: 20}, betas=(0.9, 0.99), ema=0.99,
                 valid_every=300, checkpoint_every=50)
+    return Recipe(**{**base, **settings}, stages=(Stage('teacher', *teacher), Stage('student', *student), Stage('gan', *gan)),
+                  options={**_GAN_OPTIONS, **dict(options)})
+
+_PAPER = dict(data='DF2K', eval_data='Set5,Set14,B100,Urban100,Manga109', bs=64, patch_size=64, valid_every=_E, checkpoint_every=_E)
+_PAPER_OPTIONS = dict(size='m', valid_data='Set14')
+_PAPER_TEACHER = (500 * _E, 1e-4, epoch_milestones(125, 500))
+_SMOKE = dict(bs=4, patch_size=12, valid_every=4, checkpoint_every=2)
+_ANISO = dict(noise=25.)
 
 KDSR_RECIPES = {
     'iso': {
-        'smoke': _CLASSIC_SMOKE,
-        'cpu': dict(_CLASSIC_CPU, student_iters=400, student_milestones=(300,)),
-        'paper': dict(_CLASSIC_PAPER, student_iters=600 * _E, student_lr=1e-4, student_milestones=epoch_milestones(150, 600)),
+        'smoke': _classic((4, 1e-3, (2,)), (4, 1e-3, (2,)), dict(test_cases=2), **_SMOKE),
+        'cpu': _classic((1000, 1e-3, (750,)), (400, 1e-3, (300,))),
+        'paper': _classic(_PAPER_TEACHER, (600 * _E, 1e-4, epoch_milestones(150, 600)), _PAPER_OPTIONS, **_PAPER),
     },
     'aniso': {
-        'smoke': dict(_CLASSIC_SMOKE, noise=25., warmup_iters=2, warmup_lr=2e-3, warmup_milestones=(1,), student_milestones=(1,)),
-        'cpu': dict(_CLASSIC_CPU, noise=25., student_iters=500, student_milestones=(300,), warmup_iters=100, warmup_lr=2e-3,
-                    warmup_milestones=(60,)),
-        'paper': dict(_CLASSIC_PAPER, **_ANISO_PAPER_STUDENT),
+        'smoke': _classic((4, 1e-3, (2,)), (4, 1e-3, (1,)), dict(_ANISO, test_cases=2, warmup_iters=2, warmup_lr=2e-3,
+                                                                  warmup_milestones=(1,)), **_SMOKE),
+        'cpu': _classic((1000, 1e-3, (750,)), (500, 1e-3, (300,)), dict(_ANISO, warmup_iters=100, warmup_lr=2e-3,
+                                                                         warmup_milestones=(60,))),
+        'paper': _classic(_PAPER_TEACHER, (500 * _E, 1e-4, epoch_milestones(125, 400)),
+                          dict(_PAPER_OPTIONS, **_ANISO, warmup_iters=100 * _E, warmup_lr=2e-4,
+                               warmup_milestones=epoch_milestones(60, 100)), **_PAPER),
     },
     'gan': {
-        'smoke': dict(_GAN_CPU, bs=2, gan_bs=2, teacher_iters=2, student_iters=2, gan_iters=2, valid_every=2,
-                      checkpoint_every=2, test_cases=1),
-        'cpu': _GAN_CPU,
-        'paper': dict(_GAN, size='gan', data='DF2K', valid_data='RealSR-Canon', eval_data='RealSR-Canon', patch_size=100,
-                      gt_size=256, pool_size=180, bs=72, gan_bs=72, ema=0.999, teacher_iters=1_000_000, teacher_lr=1e-4,
-                      teacher_milestones=(), student_iters=1_000_000, student_lr=2e-4, student_milestones=(599_999,),
-                      gan_iters=400_000, gan_lr=1e-4, gan_milestones=(), d_lr=1e-4, valid_every=10_000,
-                      checkpoint_every=10_000),
+        'smoke': _gan((2, 1e-3), (2, 1e-3), (2, 1e-4, (), 0.5, 2), dict(test_cases=1, vgg_weights='random'), bs=2,
+                      valid_every=2, checkpoint_every=2),  # random VGG features: a smoke run checks that it runs, nothing more
+        'cpu': _gan((600, 1e-3), (300, 1e-3), (60, 1e-4, (), 0.5, 4)),
+        'paper': _gan((1_000_000, 1e-4), (1_000_000, 2e-4, (599_999,)), (400_000, 1e-4, (), 0.5, 72),
+                      dict(size='gan', valid_data='RealSR-Canon', gt_size=256, pool_size=180), data='DF2K',
+                      eval_data='RealSR-Canon', patch_size=100, bs=72, ema=0.999, valid_every=10_000, checkpoint_every=10_000),
     },
 }
 
@@ -491,16 +488,16 @@ class KDSRDegradationCB(Callback):
 # %% ../nbs/11_kdsr.ipynb #13bea8f4
 def kdsr_degradation_cb(setting:str, # 'iso', 'aniso' or 'gan'
                         scale:int, # SR scale
-                        r:dict, # the recipe
+                        r:Recipe, # the recipe (`KDSR_RECIPES[setting][preset]`, overridden)
                         usm:bool=False, # gan: also store the USM-sharpened GT (V2's teacher input)
                         code:bool=False, # iso, aniso: also store the degradation code (oracle experiments)
                        ) -> Callback:
     "The batch-time degradation of a setting: `KDSRDegradationCB` (iso, aniso) or `RealDegradationCB` (gan)"
-    if setting == 'gan': return RealDegradationCB(kdsr_real_degradation(scale), r['gt_size'], r['pool_size'], usm=usm)
+    if setting == 'gan': return RealDegradationCB(kdsr_real_degradation(scale), r.options['gt_size'], r.options['pool_size'], usm=usm)
     if setting not in ('iso', 'aniso'): raise ValueError(f"setting={setting!r}; expected 'iso', 'aniso' or 'gan'")
     top = (0.2, float(scale))
-    return KDSRDegradationCB(KDSRDegradation(scale, setting, sigma_range=top, lambda_range=top, noise=r['noise'],
-                                             per_sample=r['per_sample']), code=code)
+    return KDSRDegradationCB(KDSRDegradation(scale, setting, sigma_range=top, lambda_range=top, noise=r.options['noise'],
+                                             per_sample=r.options['per_sample']), code=code)
 
 # %% ../nbs/11_kdsr.ipynb #79395eb0
 def kdsr_real_degradation(scale:int) -> RealESRGANDegradation:
@@ -642,7 +639,7 @@ def kdsr_perceptual_loss(vgg_weights:str|None=None, # see `kdsr_vgg_weights`
 
 def kdsr_learner(stage:str, # 'teacher', 'student', 'gan' or 'plain'
                  model:nn.Module, # the network this stage trains
-                 r:dict, # the recipe (`KDSR_RECIPES[setting][preset]` with overrides)
+                 r:Recipe, # the recipe (`KDSR_RECIPES[setting][preset]`, overridden)
                  train_ds, # HR patches (`srkd.experiment.hr_train_data`)
                  degradation:Callback, # `KDSRDegradationCB` or `RealDegradationCB`
                  valid_ds=None, # whole-image sets (`kdsr_eval_sets`), validated by a ValidateCB in `cbs`
@@ -659,30 +656,26 @@ def kdsr_learner(stage:str, # 'teacher', 'student', 'gan' or 'plain'
     stages = ('teacher', 'student', 'gan', 'plain')
     if stage not in stages: raise ValueError(f"kdsr_learner: stage must be one of {stages}; got {stage!r}")
     if stage in ('student', 'gan') and teacher is None: raise ValueError(f"kdsr_learner: stage {stage!r} needs the trained teacher")
-    opt = partial(torch.optim.Adam, betas=tuple(r['betas']))
-    cbs, hr_key = [degradation, *cbs], 'hr_usm' if stage == 'gan' and r.get('teacher_usm') else 'hr'
-    if stage in ('teacher', 'plain'):
-        terms, lr, sched = [pixel_l1()], r['teacher_lr'], MultiStep(r['teacher_milestones'], r['teacher_gamma'])
-    else:
-        pre = 'gan' if stage == 'gan' else 'student'
-        terms, lr = [pixel_l1(), kd_term(r['kd_weight'], r['temperature'])], r[f'{pre}_lr']
-        sched = MultiStep(r[f'{pre}_milestones'], r[f'{pre}_gamma'])
+    o, s = r.options, r.stage('teacher' if stage == 'plain' else stage)
+    cbs, hr_key = [degradation, *cbs], 'hr_usm' if stage == 'gan' and o.get('teacher_usm') else 'hr'
+    terms, sched = [pixel_l1()], MultiStep(s.milestones, s.gamma)
+    if stage in ('student', 'gan'):
+        terms.append(kd_term(o['kd_weight'], o['temperature']))
         cbs.append(IDRTeacherCB(teacher, hr_key))
-        if stage == 'student' and r.get('warmup_iters'):
-            sched = WarmupSchedule(r['warmup_iters'], r['warmup_lr'] / lr, MultiStep(r['warmup_milestones'], r['warmup_gamma']), sched)
-            cbs.append(KDOnlyWarmupCB(r['warmup_iters']))
+        if stage == 'student' and o.get('warmup_iters'):
+            sched = WarmupSchedule(o['warmup_iters'], o['warmup_lr'] / s.lr, MultiStep(o['warmup_milestones'], o['warmup_gamma']), sched)
+            cbs.append(KDOnlyWarmupCB(o['warmup_iters']))
     if stage == 'gan':
         gan_loss = GANLoss('vanilla', real_label_val=1., fake_label_val=0., loss_weight=1.)
-        terms[1:1] = [perceptual_term(kdsr_perceptual_loss(vgg_weights), r['percep_weight']),
-                      adversarial_term(gan_loss, r['gan_weight'])]
+        terms[1:1] = [perceptual_term(kdsr_perceptual_loss(vgg_weights), o['percep_weight']),
+                      adversarial_term(gan_loss, o['gan_weight'])]
         cbs.append(DiscriminatorCB(gan_loss))
-    learn = Learner(model, train_ds, valid_ds, loss_terms=terms, bs=r['gan_bs' if stage == 'gan' else 'bs'], lr=lr,
-                    opt_func=opt, sched=sched, cbs=cbs,
-                    inputs=inputs or (('lr', 'hr') if stage == 'teacher' else ('lr',)), seed=seed, device=device,
+    learn = Learner(model, train_ds, valid_ds, loss_terms=terms, bs=stage_bs(r, s), lr=s.lr, opt_func=adam(r), sched=sched,
+                    cbs=cbs, inputs=inputs or (('lr', 'hr') if stage == 'teacher' else ('lr',)), seed=seed, device=device,
                     num_workers=num_workers, amp=amp)
     if stage == 'gan':
-        learn.add_module('disc', UNetDiscriminatorSN(3, 64, skip_connection=True), opt_func=opt, lr=r['d_lr'],
-                         sched=MultiStep(r['gan_milestones'], r['gan_gamma']))
+        learn.add_module('disc', UNetDiscriminatorSN(3, 64, skip_connection=True), opt_func=adam(r), lr=o['d_lr'],
+                         sched=MultiStep(s.milestones, s.gamma))
     return learn
 
 # %% ../nbs/11_kdsr.ipynb #10ac990a
@@ -860,3 +853,63 @@ def results_table(models:dict, # column name -> {set: {'psnr_y', 'ssim_y', ...}}
     lines = ['| test set | ' + ' | '.join(models) + ' |', '|---' * (len(models) + 1) + '|']
     lines += [f'| {name} | ' + ' | '.join(cell(res, name) for res in models.values()) + ' |' for name in sets]
     return '\n'.join(lines + ['| **mean** | ' + ' | '.join(mean(res) for res in models.values()) + ' |'])
+
+# %% ../nbs/11_kdsr.ipynb #6b05c37f
+KDSR_SETTINGS = {'iso': 'kdsr', 'aniso': 'kdsr_aniso', 'gan': 'kdsr_gan'}  # setting -> registered method
+
+def train_kdsr(run:Run) -> Trained:
+    "Train KDSR's stages on a `srkd.runs.Run`; the student is the result, the teacher (with its HR input) is compared."
+    r, o, scale, dev, out = run.recipe, run.recipe.options, run.scale, run.device, run.out
+    setting = {m: s for s, m in KDSR_SETTINGS.items()}[run.method.name]
+    if setting == 'gan': kdsr_vgg_weights(o['vgg_weights'])  # a missing VGG19 file fails here, not after two stages
+    if o['teacher']: load_teacher(o['teacher'], scale)
+    patch = run.patch_size
+    train_ds = hr_train_data(r.data, scale, patch, augment=setting != 'gan')
+    cases = setting_cases(setting, scale, o['test_cases'])
+    valid_sets = kdsr_eval_sets(o['valid_data'], scale, cases)
+    tests = valid_sets if r.eval_data == o['valid_data'] else kdsr_eval_sets(r.eval_data, scale, cases)
+    probe = kd_probe_set(o['valid_data'], scale, setting, n=64, patch_size=patch, noise=o.get('noise', 0.), seed=r.seed)
+    print(f"KDSR {setting} x{scale}, {o['size']} models, on {dev}; training on {train_ds}; "
+          f"{len(cases)} test degradations, {len(tests)} test sets")
+    if o['teacher']:
+        net_t = load_teacher(o['teacher'], scale).to(dev)
+        print(f"stage 1 skipped: teacher from {o['teacher']}")
+    else:
+        set_seed(r.seed)
+        net_t = build_model(f"kdsr_t_{o['size']}", scale=scale)
+        learn_t = kdsr_learner('teacher', net_t, r, train_ds, kdsr_degradation_cb(setting, scale, r), valid_sets,
+                               cbs=run.callbacks('teacher'), **run.learner_kwargs)
+        net_t = run.fit(learn_t, 'teacher')
+        run.save(net_t, 'teacher.safetensors', stage='teacher', setting=setting, iters=learn_t.iter)
+    set_seed(r.seed + 1)
+    net_s = student_from_teacher(net_t)
+    gap_init = kd_gap(net_s, net_t, probe, o['temperature'])
+    learn_s = kdsr_learner('student', net_s, r, train_ds, kdsr_degradation_cb(setting, scale, r), valid_sets, teacher=net_t,
+                           cbs=run.callbacks('student'), **run.learner_kwargs)
+    net_s = run.fit(learn_s, 'student')
+    gap_final = kd_gap(net_s, net_t, probe, o['temperature'])
+    print(f"held-out KL(p_T || p_S): {gap_init['kl']:.4f} at initialisation -> {gap_final['kl']:.4f} "
+          f"({gap_init['kl'] / max(gap_final['kl'], 1e-12):.0f}x lower); mean |D'_S - D'_T|: "
+          f"{gap_init['d_prime_l1']:.4f} -> {gap_final['d_prime_l1']:.4f}")
+    student, compared = net_s, {'teacher': (net_t, ('lr', 'hr'))}
+    if setting == 'gan':
+        run.save(net_s, 'student_net.safetensors', stage='kdsrnet_student', iters=learn_s.iter)
+        set_seed(r.seed + 2)
+        net_g = build_model(net_s.config)
+        net_g.load_state_dict(net_s.state_dict())
+        learn_g = kdsr_learner('gan', net_g, r, train_ds, kdsr_degradation_cb(setting, scale, r, usm=o['teacher_usm']),
+                               valid_sets, teacher=net_t, cbs=run.callbacks('gan'), vgg_weights=o['vgg_weights'],
+                               **run.learner_kwargs)
+        student = run.fit(learn_g, 'gan')
+        compared['kdsrnet_student'] = (net_s, ('lr',))
+    run.save(student, 'student.safetensors', stage='student', setting=setting)
+    return Trained(student, tests, caption='KDSRGAN_S' if setting == 'gan' else 'KDSR_S', compared=compared,
+                   record=dict(setting=setting, **({} if setting == 'gan' else {'kdsrnet_student': None}),
+                               distillation={'probe': 'held-out patches: 64 crops of the validation images, one degradation each',
+                                             'init': gap_init, 'final': gap_final}))
+
+_KDSR_SUMMARIES = {'iso': 'KDSR (Xia et al., ICLR 2023): KL-distilled degradation estimator, isotropic blur',
+                   'aniso': 'KDSR: anisotropic blur and noise, with the KD-only warm-up',
+                   'gan': 'KDSR-GAN: Real-ESRGAN degradations, then perceptual + GAN + KL'}
+for _setting, _name in KDSR_SETTINGS.items():
+    register_method(Method(_name, _KDSR_SUMMARIES[_setting], KDSR_RECIPES[_setting], train_kdsr, notebook='train_kdsr.ipynb'))

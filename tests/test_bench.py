@@ -86,7 +86,7 @@ def test_tiled_peak_below_whole_image(bench):
 
 
 @pytest.mark.parametrize('params, message', [
-    (dict(preset='gpu'), r"preset='gpu' is not known; expected one of: smoke, cpu, paper"),
+    (dict(preset='gpu'), r"preset='gpu' is not known \(did you mean 'cpu'\?\); expected one of: smoke, cpu, paper"),
     (dict(preset='smoke', timed=0), r"timed=0: expected an int >= 1"),
     (dict(preset='smoke', teacher_dtype='int8'), r"teacher_dtype='int8': expected one of"),
 ])

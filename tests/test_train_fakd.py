@@ -81,7 +81,7 @@ def test_scale_taps_alpha_feature_loss_and_a_given_teacher(tmp_path, eval_folder
               feature_loss='5*SA', iters=2, lr=3e-4)
     m = metrics(out)
     assert [r['iter'] for r in train_log(out)] == [1, 2] and m['iters_done'] == 2
-    assert all(r['lr'] == 3e-4 for r in train_log(out)) and m['recipe']['lr'] == 3e-4
+    assert all(r['lr'] == 3e-4 for r in train_log(out)) and m['recipe']['stages'][0]['lr'] == 3e-4
     assert m['scale'] == 3 and m['model_config']['upscale'] == 3 and read_metadata(out/'student.safetensors')['config']['upscale'] == 3
     assert m['teacher_trained_here'] is False and m['teacher_checkpoint'] == str(teacher)
     assert not (out/'teacher').exists() and not (out/'teacher.safetensors').exists()
@@ -96,7 +96,7 @@ def test_scale_taps_alpha_feature_loss_and_a_given_teacher(tmp_path, eval_folder
     (dict(preset='paper', scale=2), r"data/checkpoints/RCAN_BIX2\.pt does not exist; put the official RCAN x2 weights"),
     (dict(preset='paper', scale=4, teacher='/nonexistent/RCAN_BIX4.pt'), r"/nonexistent/RCAN_BIX4\.pt does not exist"),
     (dict(taps='1,5'), r"taps='1,5': expected distinct feature indices"),
-    (dict(method='fsp'), r"unknown FAKD method 'fsp'"),
+    (dict(method='fsp'), r"method='fsp' is not known"),
 ])
 def test_bad_parameters(tmp_path, params, message):
     if (NBS.parent/'data'/'checkpoints'/'RCAN_BIX2.pt').exists() and 'teacher' not in params and params.get('preset') == 'paper':
