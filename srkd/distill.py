@@ -97,7 +97,7 @@ class TeacherCB(Callback):
     "Run a `FrozenTeacher` after the student's forward, under the same autocast; tap (student path, teacher path) feature pairs of both."
     def __init__(self, teacher:FrozenTeacher, # the teacher
                  pairs=(), # (student path, teacher path) tuples, or a dict student path -> teacher path
-                 inputs=None, # batch keys the teacher takes; None: the learner's `inputs`
+                 inputs=None, # batch keys the teacher takes, or inputs(batch) -> tuple of its inputs; None: the learner's `inputs`
                 ):
         self.teacher, self.inputs = teacher, inputs
         self.pairs = list(pairs.items()) if isinstance(pairs, dict) else [tuple(p) for p in pairs]
@@ -111,7 +111,9 @@ class TeacherCB(Callback):
         learn.teacher = self.teacher
 
     def after_predict(self, learn):
-        with learn.autocast(): learn.teacher_preds = self.teacher(*[learn.batch[k] for k in (self.inputs or learn.inputs)])
+        b = learn.batch
+        args = self.inputs(b) if callable(self.inputs) else [b[k] for k in (self.inputs or learn.inputs)]
+        with learn.autocast(): learn.teacher_preds = self.teacher(*args)
         learn.kd_feats = [(self.s_taps[s], self.t_taps[t]) for s, t in self.pairs]
 
     def cleanup_fit(self, learn):

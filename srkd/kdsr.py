@@ -24,7 +24,7 @@ from .checkpoints import load_model
 from .learner import Callback, Learner, LossTerm, MultiStep, derive_seed, pixel_l1, seeded_generator, set_seed, unwrap
 from .runs import Run, Trained
 from .methods import Method, Recipe, Stage, adam, pick, register_method, stage_bs
-from .distill import FrozenTeacher
+from .distill import FrozenTeacher, TeacherCB
 from .experiment import evaluate, held_out, hr_train_data
 from .inference import count_params
 from .perceptual import PERCEPTUAL_LAYERS, DiscriminatorCB, GANLoss, PerceptualLoss, UNetDiscriminatorSN
@@ -36,10 +36,10 @@ __all__ = ['KDSR_SIZES', 'GAUSSIAN8', 'KDSR_ANISO_TEST_KERNELS', 'ANISO_TEST_NOI
            'teacher_input', 'KDSRTeacher', 'KDSRStudent', 'kdsr_kd_loss', 'kdsr_bicubic_down', 'kdsr_degrade',
            'KDSRDegradation', 'kdsr_test_cases', 'epoch_milestones', 'degradation_code', 'KDSRDegradationCB',
            'kdsr_degradation_cb', 'kdsr_real_degradation', 'KDSRTestDegradation', 'case_name', 'setting_cases',
-           'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'IDRTeacherCB', 'kd_term', 'KDOnlyWarmupCB',
-           'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner', 'kd_probe_set', 'kd_gap',
-           'RealDegradationCB', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr', 'evaluate_coded',
-           'results_table', 'train_kdsr']
+           'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'idr_teacher_cb', 'DPrimeGapCB', 'kd_term',
+           'KDOnlyWarmupCB', 'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner',
+           'kd_probe_set', 'kd_gap', 'RealDegradationCB', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr',
+           'evaluate_coded', 'results_table', 'train_kdsr']
 
 # %% ../nbs/11_kdsr.ipynb #218b07e7
 class MeanShift(nn.Conv2d):
@@ -570,25 +570,19 @@ def load_teacher(path:str|Path, # a teacher.safetensors written by train_kdsr.ip
     return t
 
 # %% ../nbs/11_kdsr.ipynb #fd088de1
-class IDRTeacherCB(Callback):
-    "Run the frozen teacher estimator E_T on [LR, unshuffle(HR)] after the student's forward: `learn.teacher_preds` = (D_T, D'_T)"
-    def __init__(self,
-                 teacher:nn.Module, # the trained KDSRTeacher (only its estimator runs)
-                 hr_key:str='hr', # batch key of the HR the teacher sees ('hr_usm' for KDSR-GAN V2)
-                 dtype:torch.dtype|None=None, # run the teacher in this dtype (e.g. torch.bfloat16); None: as is
-                ):
-        t = unwrap(teacher)
-        self.scale, self.hr_key, self.estimator = t.scale, hr_key, FrozenTeacher(t.E, dtype)
+def idr_teacher_cb(teacher:nn.Module, # the trained KDSRTeacher (only its estimator runs)
+                   hr_key:str='hr', # batch key of the HR the teacher sees ('hr_usm' for KDSR-GAN V2)
+                   dtype:torch.dtype|None=None, # run the teacher in this dtype (e.g. torch.bfloat16); None: as is
+                  ) -> TeacherCB:
+    "The core `TeacherCB` running the frozen estimator E_T on [LR, unshuffle(HR)] after the student's forward: `learn.teacher_preds` = (D_T, D'_T)"
+    t = unwrap(teacher)
+    return TeacherCB(FrozenTeacher(t.E, dtype), inputs=lambda b: (teacher_input(b['lr'], b[hr_key], t.scale),))
 
-    def before_fit(self, learn):
-        self.estimator.to(learn.device)
-        learn.teacher = self.estimator
-
+class DPrimeGapCB(Callback):
+    "Log the mean |D'_S - D'_T| as `d_prime_l1` (monitoring only, as in the official trainer), once the teacher has run"
+    order = 1  # after `TeacherCB` (order 0)
     def after_predict(self, learn):
-        b = learn.batch
-        with learn.autocast(): learn.teacher_preds = self.estimator(teacher_input(b['lr'], b[self.hr_key], self.scale))
-        gap = F.l1_loss(learn.preds[1].detach().float(), learn.teacher_preds[1].float())
-        learn.log({'d_prime_l1': gap})
+        learn.log({'d_prime_l1': F.l1_loss(learn.preds[1].detach().float(), learn.teacher_preds[1].float())})
 
 def kd_term(weight:float=1., # weight in the total loss (official: 1)
             temperature:float=0.15, # τ
@@ -661,7 +655,7 @@ def kdsr_learner(stage:str, # 'teacher', 'student', 'gan' or 'plain'
     terms, sched = [pixel_l1()], MultiStep(s.milestones, s.gamma)
     if stage in ('student', 'gan'):
         terms.append(kd_term(o['kd_weight'], o['temperature']))
-        cbs.append(IDRTeacherCB(teacher, hr_key))
+        cbs += [idr_teacher_cb(teacher, hr_key), DPrimeGapCB()]
         if stage == 'student' and o.get('warmup_iters'):
             sched = WarmupSchedule(o['warmup_iters'], o['warmup_lr'] / s.lr, MultiStep(o['warmup_milestones'], o['warmup_gamma']), sched)
             cbs.append(KDOnlyWarmupCB(o['warmup_iters']))
