@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from .degradations import add_gaussian_noise, anisotropic_gaussian_kernel, isotropic_gaussian_kernel
 from .degradations import filter2d, imresize_torch, quantize, RealESRGANDegradation, usm_sharp
-from .models import DIV2K_RGB_MEAN, MODEL_PRESETS, Upsample, register_arch, build_model
+from .models import DIV2K_RGB_MEAN, Upsample, register_arch, build_model
 from .data import DATASETS, HRDataset, PairedImageDataset, dataset_folders, img2tensor, list_images
 from .data import resolve_data, tensor2img
 from .checkpoints import load_model
@@ -31,13 +31,13 @@ from .perceptual import PERCEPTUAL_LAYERS, DiscriminatorCB, GANLoss, PerceptualL
 from .perceptual import adversarial_term, perceptual_term, vgg19_weights_path
 
 # %% auto #0
-__all__ = ['KDSR_SIZES', 'GAUSSIAN8', 'KDSR_ANISO_TEST_KERNELS', 'ANISO_TEST_NOISES', 'ITERS_PER_EPOCH', 'KDSR_RECIPES',
-           'KDSR_SETTINGS', 'MeanShift', 'IDR_DDC', 'IDR_DCRB', 'DAG', 'KDSRGenerator', 'IDEResBlock', 'KD_IDE',
-           'teacher_input', 'KDSRTeacher', 'KDSRStudent', 'kdsr_kd_loss', 'kdsr_bicubic_down', 'kdsr_degrade',
-           'KDSRDegradation', 'kdsr_test_cases', 'epoch_milestones', 'degradation_code', 'KDSRDegradationCB',
-           'kdsr_degradation_cb', 'kdsr_real_degradation', 'KDSRTestDegradation', 'case_name', 'setting_cases',
-           'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'idr_teacher_cb', 'DPrimeGapCB', 'kd_term',
-           'KDOnlyWarmupCB', 'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner',
+__all__ = ['KDSR_SIZES', 'KDSR_MODEL_PRESETS', 'GAUSSIAN8', 'KDSR_ANISO_TEST_KERNELS', 'ANISO_TEST_NOISES', 'ITERS_PER_EPOCH',
+           'KDSR_RECIPES', 'KDSR_SETTINGS', 'MeanShift', 'IDR_DDC', 'IDR_DCRB', 'DAG', 'KDSRGenerator', 'IDEResBlock',
+           'KD_IDE', 'teacher_input', 'KDSRTeacher', 'KDSRStudent', 'kdsr_model', 'kdsr_kd_loss', 'kdsr_bicubic_down',
+           'kdsr_degrade', 'KDSRDegradation', 'kdsr_test_cases', 'epoch_milestones', 'degradation_code',
+           'KDSRDegradationCB', 'kdsr_degradation_cb', 'kdsr_real_degradation', 'KDSRTestDegradation', 'case_name',
+           'setting_cases', 'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'idr_teacher_cb', 'DPrimeGapCB',
+           'kd_term', 'KDOnlyWarmupCB', 'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner',
            'kd_probe_set', 'kd_gap', 'RealDegradationCB', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr',
            'evaluate_coded', 'results_table', 'train_kdsr']
 
@@ -224,8 +224,14 @@ KDSR_SIZES = {  # (C, N IDR-DCRBs, KD-IDE residual blocks), all at scale 4 but t
     'gan': dict(scale=4, n_feats=128, n_blocks=42, n_resblocks=6),  # KDSRNet_S / KDSRGAN_S, KDSR-GAN options/*.yml
     'tiny': dict(scale=2, n_feats=16, n_blocks=3, n_resblocks=1),   # CPU size (ours)
 }
-MODEL_PRESETS.update({f'kdsr_{role}_{size}': dict(arch=arch, **cfg) for size, cfg in KDSR_SIZES.items()
-                      for role, arch in (('t', 'KDSRTeacher'), ('s', 'KDSRStudent'))})
+KDSR_MODEL_PRESETS = {f'kdsr_{role}_{size}': dict(arch=arch, **cfg) for size, cfg in KDSR_SIZES.items()
+                      for role, arch in (('t', 'KDSRTeacher'), ('s', 'KDSRStudent'))}
+
+def kdsr_model(name:str, # 'kdsr_t_<size>' (teacher) or 'kdsr_s_<size>' (student), size in `KDSR_SIZES`
+               **kwargs, # `srkd.models.build_model` arguments (scale, overrides)
+              ) -> nn.Module:
+    "A KDSR teacher or student of a released (or the CPU) size"
+    return build_model(pick(KDSR_MODEL_PRESETS, name, 'model'), **kwargs)
 
 # %% ../nbs/11_kdsr.ipynb #88021fc2
 def kdsr_kd_loss(d_prime_s:Tensor, # the student's D' (B, 4C)
@@ -870,7 +876,7 @@ def train_kdsr(run:Run) -> Trained:
         print(f"stage 1 skipped: teacher from {o['teacher']}")
     else:
         set_seed(r.seed)
-        net_t = build_model(f"kdsr_t_{o['size']}", scale=scale)
+        net_t = kdsr_model(f"kdsr_t_{o['size']}", scale=scale)
         learn_t = kdsr_learner('teacher', net_t, r, train_ds, kdsr_degradation_cb(setting, scale, r), valid_sets,
                                cbs=run.callbacks('teacher'), **run.learner_kwargs)
         net_t = run.fit(learn_t, 'teacher')

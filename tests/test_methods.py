@@ -53,3 +53,13 @@ def test_unknown_preset_and_setting_are_refused(method, tmp_path, monkeypatch):
     with pytest.raises(KeyError, match=r"'itres' is not a setting of this recipe \(did you mean 'iters'\?\)"):
         train(tmp_path, method=method, settings={'itres': 3})
     assert not any(tmp_path.iterdir())
+
+
+def test_loading_the_papers_leaves_the_core_presets_alone():
+    "Registering every method imports every paper module; the core's model presets are the same before and after."
+    import subprocess, sys
+    code = ("import copy, srkd.models as m; before = copy.deepcopy(m.MODEL_PRESETS); import srkd.methods as s; "
+            "s.load_methods(); assert m.MODEL_PRESETS == before, set(m.MODEL_PRESETS) ^ set(before); print(len(s.METHODS))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) >= 9
