@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Callable
 

@@ -6,13 +6,12 @@
 __all__ = ['RUN_PARAMS', 'SCRATCH_PRESETS', 'Trained', 'Run', 'results_text', 'mean_scores', 'curves_figure', 'report',
            'notebook_parameters', 'run_method', 'train_scratch']
 
-# %% ../nbs/06b_runs.ipynb #e6f93a84
+# %% ../nbs/06b_runs.ipynb #2726f670
 import ast, json, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 
 from .checkpoints import save_model
@@ -20,10 +19,10 @@ from .experiment import (crops_figure, eval_data, evaluate, is_main_process, not
                          resolve_device, run_record, save_run, standard_callbacks, train_valid_data)
 from .data import atomic_path
 from .learner import Learner, MultiStep, pixel_l1, set_seed, setup_distributed, unwrap
-from .methods import Method, Recipe, Stage, adam, get_method, register_method, stage_bs
+from .methods import Method, Recipe, Stage, adam, get_method, register_method
 from .models import build_model
 
-# %% ../nbs/06b_runs.ipynb #337b9c68
+# %% ../nbs/06b_runs.ipynb #a65b7432
 @dataclass
 class Trained:
     "What a method trained: the network the run delivers, the test sets, what it is compared with, its own measurements."
@@ -34,7 +33,7 @@ class Trained:
     compared: dict = field(default_factory=dict) # {record key: (network, model inputs)} evaluated beside it, e.g. the teacher
     record: dict = field(default_factory=dict) # the method's own entries of metrics.json (measurements, settings)
 
-# %% ../nbs/06b_runs.ipynb #524fb799
+# %% ../nbs/06b_runs.ipynb #474f140c
 RUN_PARAMS = ('method', 'preset', 'scale', 'device', 'amp', 'out_dir', 'resume', 'num_workers', 'tile')
 
 class Run:
@@ -103,7 +102,7 @@ class Run:
         return save_model(model, self.out/name, metadata={'method': self.method.name, 'recipe': self.recipe.to_dict(),
                                                           'iters': self.iters_done.get(self.recipe.main.name), **metadata})
 
-# %% ../nbs/06b_runs.ipynb #be2a795f
+# %% ../nbs/06b_runs.ipynb #89d1176f
 def results_text(models:dict, # {column: {set: {'psnr_y', 'ssim_y', ...}}} (evaluate's summaries)
                 ) -> str:
     "A plain-text table of Y-PSNR / SSIM per test set (rows) and network (columns), with the mean row."
@@ -121,7 +120,7 @@ def mean_scores(summary:dict) -> dict:
     "Mean Y-PSNR and SSIM over the test sets of one network."
     return {k: float(np.mean([v[k] for v in summary.values()])) for k in ('psnr_y', 'ssim_y')}
 
-# %% ../nbs/06b_runs.ipynb #6d09a23b
+# %% ../nbs/06b_runs.ipynb #1644d3e7
 def curves_figure(run:Run, # a finished run
                   path:str|Path|None=None, # save the figure here (PNG, atomically, rank 0 only)
                  ):
@@ -137,7 +136,7 @@ def curves_figure(run:Run, # a finished run
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=100)
     return fig
 
-# %% ../nbs/06b_runs.ipynb #e83f0e0c
+# %% ../nbs/06b_runs.ipynb #560aff35
 def report(run:Run, # the run
            trained:Trained, # what its method trained
           ) -> dict:
@@ -165,7 +164,7 @@ def report(run:Run, # the run
         print(f'results written to {run.out.resolve()}')
     return record
 
-# %% ../nbs/06b_runs.ipynb #bbed1e99
+# %% ../nbs/06b_runs.ipynb #36230435
 def notebook_parameters(notebook:str, # a notebook in nbs/, e.g. 'train_kdsr.ipynb'
                         namespace:dict, # the running notebook's globals()
                        ) -> dict:
@@ -196,7 +195,7 @@ def run_method(method:str, # a registered method (`srkd.methods.METHODS`)
     run = Run(m, recipe, params, notebook, started)
     return run, report(run, m.train(run))
 
-# %% ../nbs/06b_runs.ipynb #ec2b8e15
+# %% ../nbs/06b_runs.ipynb #a2cef03c
 def _scratch(**kw):
     base = dict(data='samples', eval_data=None, bs=16, patch_size=24, betas=(0.9, 0.99), valid_every=250,
                 checkpoint_every=250, options={'model': 'edsr_tiny'})
