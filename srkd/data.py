@@ -6,7 +6,8 @@
 __all__ = ['IMAGE_EXTENSIONS', 'SAMPLE_FILES', 'SAMPLE_SPLITS', 'BENCHMARKS', 'DATASETS', 'atomic_path', 'atomic_write_bytes',
            'atomic_write_text', 'read_image', 'write_image', 'img2tensor', 'tensor2img', 'mod_crop', 'sample_images',
            'list_images', 'lr_stems', 'pair_files', 'paired_random_crop', 'augment', 'HRDataset', 'PairedImageDataset',
-           'data_root', 'dataset_folders', 'resolve_data', 'check_dataset', 'prepare_data_cli']
+           'repo_root', 'data_root', 'dataset_folders', 'resolve_data', 'train_valid_data', 'held_out', 'hr_train_data',
+           'data_names', 'eval_data', 'check_dataset', 'prepare_data_cli']
 
 # %% ../nbs/00_data.ipynb #cd87029b
 import argparse, contextlib, functools, importlib.util, io, operator, os, secrets, sys, warnings
@@ -427,6 +428,14 @@ class PairedImageDataset(HRDataset):
     def __repr__(self): return super().__repr__()[:-1] + f', LR {self.lr_from})'
 
 # %% ../nbs/00_data.ipynb #dd9f0b58
+def repo_root(start:Path|str='.', # a folder inside the repository (default: the working folder)
+             ) -> Path:
+    "The srkd repository holding `start`: the nearest folder at or above it with `settings.ini`."
+    p = Path(start).resolve()
+    for d in (p, *p.parents):
+        if (d/'settings.ini').is_file(): return d
+    raise FileNotFoundError(f'No settings.ini in {p} or any parent folder: run this inside the srkd repository')
+
 BENCHMARKS = {'set5': 'Set5', 'set14': 'Set14', 'b100': 'B100', 'bsd100': 'B100', 'bsds100': 'B100',
               'urban100': 'Urban100', 'manga109': 'Manga109'} # names (any case) of the bicubic test sets -> folder
 DATASETS = ('samples', 'Set5', 'Set14', 'B100', 'Urban100', 'Manga109', 'DIV2K', 'Flickr2K', 'DF2K',
@@ -437,9 +446,8 @@ def data_root(root:str|Path='data', # the data folder; relative paths are tried 
     "`root` if it exists or is absolute, else `root` inside the nearest parent folder holding settings.ini."
     root = Path(root)
     if root.is_absolute() or root.exists(): return root
-    for d in Path.cwd().resolve().parents:
-        if (d/'settings.ini').is_file(): return d/root
-    return root
+    try: return repo_root()/root
+    except FileNotFoundError: return root
 
 def dataset_folders(data:str, # a name in `DATASETS` (any case; not 'samples') or a folder
                     scale:int, # the SR scale
@@ -510,6 +518,65 @@ def resolve_data(data:str, # 'samples', a name in `DATASETS`, or a folder (of HR
         warnings.warn(f'{data}: no LR folder {missing[0]}; making LR with MATLAB bicubic on the fly '
                       f'(write it once with: srkd_prepare_data {missing[0].parent.parent} --scale {scale})', stacklevel=2)
     return PairedImageDataset([f for hr_dir, _ in folders for f in list_images(hr_dir)], **kw)
+
+# %% ../nbs/00_data.ipynb #974396b1
+def train_valid_data(data:str, # 'samples', a name in srkd.data.DATASETS, or a folder of HR images
+                     scale:int, # SR scale
+                     patch_size:int, # LR training patch size
+                     root:str='data', # data root (see srkd.data.data_root)
+                     repeat:int=1, # list every training image `repeat` times
+                     degradation:Callable|None=None, # on-the-fly LR for training (default bicubic)
+                    ) -> tuple:
+    "(training dataset of augmented patches, {name: whole-image validation dataset})."
+    kw = dict(patch_size=patch_size, augment=True, repeat=repeat, degradation=degradation)
+    if data.lower() in {d.lower() for d in DATASETS}:
+        return resolve_data(data, scale, 'train', root, **kw), {data: resolve_data(data, scale, 'valid', root)}
+    train, held = _folder_split(data)
+    return (PairedImageDataset(train, scale=scale, **kw), {Path(data).name: PairedImageDataset(held, scale=scale)})
+
+def held_out(files:list) -> list:
+    "The held-out part of a plain folder of images: every tenth file, starting with the first."
+    return files[::10]
+
+def _folder_split(data:str) -> tuple[list, list]:
+    if not Path(data).is_dir():
+        raise FileNotFoundError(f"data={data!r} is neither a folder nor a known dataset ({', '.join(DATASETS)}); see data/README.md")
+    files = list_images(data)
+    if len(files) < 2: raise ValueError(f"data={data!r} holds {len(files)} image(s); training needs at least 2 (one is held out)")
+    return [f for f in files if f not in held_out(files)], held_out(files)
+
+def hr_train_data(data:str, # 'samples', a training set in srkd.data.DATASETS (DIV2K, DF2K, ...), or a folder of HR images
+                  scale:int, # SR scale
+                  patch_size:int, # LR patch size (HR patches are scale·patch_size)
+                  root:str='data', # data root
+                  augment:bool=True, # random flips and transpose
+                 ) -> HRDataset:
+    "HR training patches, for methods that make the LR images of a whole batch on the device."
+    if data.lower() == 'samples': hr = sample_images('train')
+    elif data.lower() in {d.lower() for d in DATASETS}:
+        folders, synthetic = dataset_folders(data, scale, 'train', root)
+        if not synthetic: raise ValueError(f"{data} pairs real LR photos with HR ones; hr_train_data is for methods that make "
+                                           "their own LR images: use HR images (DIV2K, DF2K, a folder)")
+        for hr_dir, _ in folders:
+            if not hr_dir.is_dir():
+                raise FileNotFoundError(f"{data} (train): HR folder {hr_dir} does not exist; put the HR images there (see data/README.md)")
+        hr = [f for hr_dir, _ in folders for f in list_images(hr_dir)]
+    else: hr = _folder_split(data)[0]
+    return HRDataset(hr, scale, patch_size, augment=augment)
+
+def data_names(data:str, # comma-separated: 'samples', dataset names, folders
+              ) -> dict: # label -> name (a folder's label is the folder's name)
+    "The sets a comma-separated `data` parameter names, by the label results show them under."
+    names = [d.strip() for d in data.split(',') if d.strip()]
+    if not names: raise ValueError(f"data={data!r} names no dataset")
+    return {Path(n).name if Path(n).is_dir() else n: n for n in names}
+
+def eval_data(data:str, # comma-separated: 'samples', dataset names, folders
+              scale:int, # SR scale
+              root:str='data', # data root
+             ) -> dict:
+    "{label: whole-image dataset} for each entry of `data` (held-out split of named datasets)."
+    return {label: resolve_data(n, scale, 'valid', root) for label, n in data_names(data).items()}
 
 # %% ../nbs/00_data.ipynb #910784ae
 def _hr_folders(path:Path) -> list[tuple[Path, Path|None]]:

@@ -17,14 +17,15 @@ import torch.nn.functional as F
 from .degradations import add_gaussian_noise, anisotropic_gaussian_kernel, isotropic_gaussian_kernel
 from .degradations import filter2d, imresize_torch, quantize, RealESRGANDegradation, usm_sharp
 from .models import DIV2K_RGB_MEAN, Upsample, register_arch, build_model
-from .data import DATASETS, HRDataset, PairedImageDataset, dataset_folders, img2tensor, list_images
-from .data import resolve_data, tensor2img
+from .data import HRDataset, img2tensor, resolve_data, tensor2img
 from .checkpoints import load_model
 from .learner import Callback, Learner, LossTerm, MultiStep, derive_seed, pixel_l1, seeded_generator, set_seed, unwrap
 from .runs import Run, Trained
 from .methods import Method, Recipe, Stage, adam, pick, register_method, stage_bs
 from .distill import FrozenTeacher, TeacherCB
-from .experiment import evaluate, held_out, hr_train_data
+from .degraded import RealDegradationCB, RealTestDegradation, degraded_eval_sets
+from .data import hr_train_data
+from .experiment import evaluate
 from .inference import count_params
 from .perceptual import PERCEPTUAL_LAYERS, DiscriminatorCB, GANLoss, PerceptualLoss, UNetDiscriminatorSN
 from .perceptual import adversarial_term, perceptual_term, vgg19_weights_path
@@ -37,8 +38,8 @@ __all__ = ['KDSR_SIZES', 'KDSR_MODEL_PRESETS', 'GAUSSIAN8', 'KDSR_ANISO_TEST_KER
            'KDSRDegradationCB', 'kdsr_degradation_cb', 'kdsr_real_degradation', 'KDSRTestDegradation', 'case_name',
            'setting_cases', 'kdsr_eval_sets', 'student_from_teacher', 'load_teacher', 'idr_teacher_cb', 'DPrimeGapCB',
            'kd_term', 'KDOnlyWarmupCB', 'WarmupSchedule', 'kdsr_vgg_weights', 'kdsr_perceptual_loss', 'kdsr_learner',
-           'kd_probe_set', 'kd_gap', 'RealDegradationCB', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr',
-           'evaluate_coded', 'results_table', 'train_kdsr']
+           'kd_probe_set', 'kd_gap', 'CodeConditionedSR', 'far_case', 'case_code', 'matched_edsr', 'evaluate_coded',
+           'train_kdsr']
 
 # %% ../nbs/11_kdsr.ipynb #218b07e7
 class MeanShift(nn.Conv2d):
@@ -514,9 +515,9 @@ class KDSRTestDegradation:
     "A fixed degradation as `f(hr, scale, rng) -> lr` for `srkd.data` datasets: classic (`case` keyword arguments) or Real-ESRGAN (`{'seed': n}`)"
     case:dict # `KDSRDegradation.test` arguments (sigma or lambda_1, lambda_2, theta; noise), or {'seed': n} for Real-ESRGAN
     def __call__(self, hr:np.ndarray, scale:int, rng:np.random.Generator) -> np.ndarray:
-        x, seed = img2tensor(hr)[None], int(rng.integers(2 ** 62))
-        if 'seed' in self.case: lr = kdsr_real_degradation(scale)(x, seed + int(self.case['seed']))
-        else: lr, _ = KDSRDegradation(scale).test(x, **self.case, generator=torch.Generator().manual_seed(seed))
+        if 'seed' in self.case: return RealTestDegradation(int(self.case['seed']), usm_input=False)(hr, scale, rng)
+        seed = int(rng.integers(2 ** 62))
+        lr, _ = KDSRDegradation(scale).test(img2tensor(hr)[None], **self.case, generator=torch.Generator().manual_seed(seed))
         return tensor2img(lr[0])
 
 def case_name(case:dict) -> str:
@@ -540,18 +541,8 @@ def kdsr_eval_sets(data:str, # comma-separated: 'samples', dataset names, folder
                    cases:list, # test cases (`setting_cases`)
                    root:str='data', # data root
                   ) -> dict: # '<name> <case>' -> whole-image dataset with 'lr', 'hr', 'name'
-    "The held-out images of each set, degraded once per test case (real-LR sets as they are)"
-    sets = {}
-    for name in [d.strip() for d in data.split(',') if d.strip()]:
-        label = Path(name).name if Path(name).is_dir() else name
-        if name.lower() not in {d.lower() for d in DATASETS} and Path(name).is_dir():
-            files = held_out(list_images(name))
-            for c in cases: sets[f'{label} {case_name(c)}'] = PairedImageDataset(files, scale=scale, degradation=KDSRTestDegradation(c))
-        elif name.lower() != 'samples' and not dataset_folders(name, scale, 'valid', root)[1]:
-            sets[label] = resolve_data(name, scale, 'valid', root)
-        else:
-            for c in cases: sets[f'{label} {case_name(c)}'] = resolve_data(name, scale, 'valid', root, degradation=KDSRTestDegradation(c))
-    return sets
+    "The held-out images of each set, degraded once per test case (real-LR sets as they are): `srkd.degraded.degraded_eval_sets`"
+    return degraded_eval_sets(data, scale, {case_name(c): KDSRTestDegradation(c) for c in cases}, root)
 
 # %% ../nbs/11_kdsr.ipynb #90019ce2
 def student_from_teacher(teacher:nn.Module, # a trained KDSRTeacher
@@ -721,58 +712,6 @@ def kd_gap(student:nn.Module, # a KDSRStudent (its estimator runs)
         l1 += (ds - dt).abs().mean(1).sum().item()
     return dict(kl=kl / n, d_prime_l1=l1 / n)
 
-# %% ../nbs/11_kdsr.ipynb #0e9510d6
-class RealDegradationCB(Callback):
-    "before_batch for KDSR-GAN: hflip, Real-ESRGAN degradation, a shared crop to `gt_size`, the training-pair pool, USM'd GT"
-    order = -10
-    def __init__(self,
-                 degradation:RealESRGANDegradation, # the pipeline (`kdsr_real_degradation(scale)`)
-                 gt_size:int|None=None, # crop the degraded pairs to this GT size (official: 256 from 400); None: keep
-                 pool_size:int=0, # training-pair pool (official: 180; a multiple of the per-rank batch); 0: none
-                 hflip:bool=True, # flip each GT horizontally with probability 1/2 (its item seed decides)
-                 usm:bool=False, # also store `batch['hr_usm']` = usm_sharp(hr) (KDSR-GAN V2's teacher input)
-                ):
-        self.degradation, self.gt_size, self.pool_size, self.hflip, self.usm = degradation, gt_size, pool_size, hflip, usm
-        self.pool = None
-
-    def _crop(self, lr, hr, learn):
-        s, p = self.degradation.scale, self.gt_size // self.degradation.scale
-        if self.gt_size % s: raise ValueError(f"RealDegradationCB: gt_size={self.gt_size} is not divisible by scale={s}")
-        h, w = lr.shape[-2:]
-        if min(h, w) < p: raise ValueError(f"RealDegradationCB: LR {h}x{w} is smaller than gt_size/scale = {p}")
-        top, left = (int(torch.randint(n - p + 1, (1,), generator=learn.generator(2, learn.rank, device='cpu'))) for n in (h, w))
-        return lr[..., top:top + p, left:left + p], hr[..., s * top:s * (top + p), s * left:s * (left + p)]
-
-    def _pooled(self, lr, hr, learn):
-        b = lr.shape[0]
-        if self.pool_size % b: raise ValueError(f"RealDegradationCB: pool_size={self.pool_size} must be a multiple of the batch ({b})")
-        if self.pool is None or self.pool['lr'].shape[1:] != lr.shape[1:]:
-            self.pool = dict(lr=lr.new_zeros(self.pool_size, *lr.shape[1:]), hr=hr.new_zeros(self.pool_size, *hr.shape[1:]), ptr=0)
-        q = self.pool
-        if q['ptr'] < self.pool_size:
-            q['lr'][q['ptr']:q['ptr'] + b], q['hr'][q['ptr']:q['ptr'] + b] = lr, hr
-            q['ptr'] += b
-            return lr, hr
-        idx = torch.randperm(self.pool_size, generator=learn.generator(3, learn.rank, device='cpu')).to(lr.device)
-        q['lr'], q['hr'] = q['lr'][idx], q['hr'][idx]
-        out = q['lr'][:b].clone(), q['hr'][:b].clone()
-        q['lr'][:b], q['hr'][:b] = lr, hr
-        return out
-
-    def before_batch(self, learn):
-        hr = learn.batch['hr']
-        if self.hflip:
-            flip = torch.tensor([bool(torch.rand(1, generator=seeded_generator(int(s), 3)) < 0.5) for s in learn.batch['seed']])
-            hr = torch.where(flip.to(hr.device)[:, None, None, None], hr.flip(-1), hr)
-        lr = self.degradation(hr, learn.generator(1, learn.rank))
-        if self.gt_size: lr, hr = self._crop(lr, hr, learn)
-        if self.pool_size: lr, hr = self._pooled(lr, hr, learn)
-        learn.batch.update(lr=lr, hr=hr)
-        if self.usm: learn.batch['hr_usm'] = usm_sharp(hr)
-
-    def state_dict(self): return None if self.pool is None else dict(self.pool)
-    def load_state_dict(self, state): self.pool = dict(state)
-
 # %% ../nbs/11_kdsr.ipynb #a6d0152f
 @register_arch
 class CodeConditionedSR(nn.Module):
@@ -842,23 +781,12 @@ def evaluate_coded(model:nn.Module, # a CodeConditionedSR
         summary.update(s); rows += r
     return summary, rows
 
-def results_table(models:dict, # column name -> {set: {'psnr_y', 'ssim_y', ...}} (evaluate's summaries)
-                  keys:tuple=('psnr_y', 'ssim_y'), # the numbers shown in each cell
-                 ) -> str: # markdown
-    "Several models' results side by side: one row per test set, then the mean over sets"
-    sets = list(next(iter(models.values())))
-    def cell(res, name): return ' / '.join(f"{res[name][k]:.{2 if k.startswith('psnr') else 4}f}" for k in keys)
-    def mean(res): return ' / '.join(f"{np.mean([res[n][k] for n in sets]):.{2 if k.startswith('psnr') else 4}f}" for k in keys)
-    lines = ['| test set | ' + ' | '.join(models) + ' |', '|---' * (len(models) + 1) + '|']
-    lines += [f'| {name} | ' + ' | '.join(cell(res, name) for res in models.values()) + ' |' for name in sets]
-    return '\n'.join(lines + ['| **mean** | ' + ' | '.join(mean(res) for res in models.values()) + ' |'])
-
 # %% ../nbs/11_kdsr.ipynb #6b05c37f
 KDSR_SETTINGS = {'iso': 'kdsr', 'aniso': 'kdsr_aniso', 'gan': 'kdsr_gan'}  # setting -> registered method
 
 def train_kdsr(run:Run) -> Trained:
     "Train KDSR's stages on a `srkd.runs.Run`; the student is the result, the teacher (with its HR input) is compared."
-    r, o, scale, dev, out = run.recipe, run.recipe.options, run.scale, run.device, run.out
+    r, o, scale, dev = run.recipe, run.recipe.options, run.scale, run.device
     setting = {m: s for s, m in KDSR_SETTINGS.items()}[run.method.name]
     if setting == 'gan': kdsr_vgg_weights(o['vgg_weights'])  # a missing VGG19 file fails here, not after two stages
     if o['teacher']: load_teacher(o['teacher'], scale)

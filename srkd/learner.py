@@ -27,7 +27,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .data import atomic_path
-from .metrics import calculate_psnr_pt, calculate_ssim_pt
+from .metrics import sr_scores
 
 # %% ../nbs/04_learner.ipynb #10e1a096
 def set_seed(seed:int, # seeds python's `random`, numpy's global RNG and torch (CPU and every CUDA device)
@@ -491,9 +491,8 @@ def validate(self:Learner, model:nn.Module|None=None, # default: `learn.model`
                     if sr.shape != hr.shape:
                         raise ValueError(f"validate: {dname} image '{name}': SR {tuple(sr.shape)} and HR {tuple(hr.shape)} differ "
                                          "(is HR mod-cropped to the scale?)")
-                    metric = dict(crop_border=hr.shape[-1] // b['lr'].shape[-1], test_y_channel=True, to_uint8=True)
-                    rows.append({'dataset': dname, 'name': name, 'psnr': calculate_psnr_pt(sr, hr, **metric).item(),
-                                 'ssim': calculate_ssim_pt(sr, hr, **metric).item()})
+                    scores = sr_scores(sr, hr, crop_border=hr.shape[-1] // b['lr'].shape[-1])
+                    rows.append({'dataset': dname, 'name': name, 'psnr': scores['psnr_y'], 'ssim': scores['ssim_y']})
     finally: model.train(was_training)
     self.valid_images = [r for part in _gather(rows) for r in part]
     return [{'dataset': d, 'psnr': float(np.mean([r['psnr'] for r in rs])), 'ssim': float(np.mean([r['ssim'] for r in rs])), 'n': len(rs)}

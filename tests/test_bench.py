@@ -93,3 +93,14 @@ def test_tiled_peak_below_whole_image(bench):
 def test_bad_parameters(tmp_path, params, message):
     with pytest.raises(pm.PapermillExecutionError, match=message):
         run(tmp_path, **params)
+
+
+def test_loop_overhead_is_computed_from_its_samples(bench):
+    "One srkd-loop and one bare-loop summary per model of the recipe, every repeat of both, and the ratio of their medians."
+    r, loop = bench['recipe'], bench['loop']
+    assert list(loop) == r['loop_models'] and bench['results']['loop_overhead'] == {m: v['ratio'] for m, v in loop.items()}
+    for v in loop.values():
+        for part in ('srkd_ms', 'bare_ms'):
+            check_stats(v[part]); assert v[part]['n'] == r['timed'] * r['repeats']
+        assert v['ratio'] == pytest.approx(v['srkd_ms']['median'] / v['bare_ms']['median'], rel=1e-12)
+        assert len(v['ratio_per_repeat']) == r['repeats'] and all(x > 0 for x in v['ratio_per_repeat'])

@@ -1,4 +1,6 @@
-"""train_kdsr.ipynb runs end to end with the smoke recipes of every setting, its parameters take effect, and bad ones fail clearly."""
+"""What is KDSR's own in train_kdsr.ipynb: the outputs of each setting (Gaussian8 sets, the KD-only warm-up, the GAN stage),
+the blind student that is saved, and KDSR's parameter errors. Running, resuming, `-p scale 3` and unknown presets are
+tested for every method at once in test_methods.py."""
 import csv, inspect, json, os
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,11 +46,6 @@ def iso_x4(tmp_path_factory):
     return run(tmp_path_factory.mktemp('iso_x4'))
 
 
-@pytest.fixture(scope='module')
-def iso_x3(tmp_path_factory):
-    return run(tmp_path_factory.mktemp('iso_x3'), scale=3, teacher_iters=3)
-
-
 def test_iso_x4_writes_the_outputs(iso_x4):
     m = metrics(iso_x4)
     assert (m['method'], m['scale'], m['preset'], m['setting']) == ('kdsr', 4, 'smoke', 'iso')
@@ -70,24 +67,6 @@ def test_student_file_is_the_blind_model_that_was_scored(iso_x4):
     with torch.no_grad(): assert student(torch.rand(1, 3, 10, 13)).shape == (1, 3, 40, 52)
     again, _ = evaluate(student, kdsr_eval_sets('samples', 4, [dict(sigma=1.8, noise=0.)]), 4)
     assert abs(again['samples σ1.8']['psnr_y'] - metrics(iso_x4)['results']['samples σ1.8']['psnr_y']) < 1e-9
-
-
-def test_resume_continues_the_student(iso_x4):
-    "Started again with more student iterations: stage 1 is already complete, stage 2 continues from its state."
-    run(iso_x4, student_iters=6)
-    assert [r['iter'] for r in logged(iso_x4, 'teacher')] == [1, 2, 3, 4]
-    assert [r['iter'] for r in logged(iso_x4, 'student')] == [1, 2, 3, 4, 5, 6]
-    assert metrics(iso_x4)['iters_done']['student'] == 6
-
-
-def test_scale_3_takes_effect(iso_x3):
-    m = metrics(iso_x3)
-    assert m['scale'] == 3 and '-p scale 3' in m['command']
-    assert m['iters_done']['teacher'] == 3 and [r['iter'] for r in logged(iso_x3, 'teacher')] == [1, 2, 3]  # -p teacher_iters 3
-    assert list(m['results']) == ['samples σ1.35', 'samples σ2.4']  # Gaussian8 at x3
-    assert load_model(iso_x3/'student.safetensors').scale == load_model(iso_x3/'teacher.safetensors').scale == 3
-    assert m['model_config']['scale'] == 3
-    assert all(int(r['height']) % 3 == 0 and int(r['width']) % 3 == 0 for r in per_image(iso_x3) if r['model'] == 'student')
 
 
 def test_aniso_runs_the_kd_only_warm_up(tmp_path):
@@ -112,7 +91,6 @@ def test_gan_pipeline_with_random_vgg(tmp_path):
 
 @pytest.mark.parametrize('params, error, message', [
     (dict(setting='blind'), KeyError, r"setting='blind' is not known; expected one of: iso, aniso, gan"),
-    (dict(preset='gpu'), KeyError, r"preset='gpu' is not known.*; expected one of: smoke, cpu, paper"),
     (dict(gan_iters=3), KeyError, r"'gan_iters' is not a setting of this recipe"),
     (dict(setting='gan', vgg_weights='/nonexistent/vgg19.pth'), FileNotFoundError, r'vgg19-dcbb9e9d\.pth.*-p vgg_weights'),
     (dict(data='/nonexistent/hr'), FileNotFoundError, r"data='/nonexistent/hr' is neither a folder nor a known dataset"),
