@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['resolve_device', 'is_main_process', 'super_resolve', 'evaluate', 'standard_callbacks', 'notebook_path',
-           'train_with_notebook', 'notebook_source', 'run_notebook', 'main']
+           'train_with_notebook', 'parameter_names', 'notebook_source', 'run_notebook', 'main']
 
 # %% ../nbs/06_experiment.ipynb #95459e4f
-import json, os
+import ast, difflib, json, os
 from pathlib import Path
 from typing import Callable
 
@@ -59,6 +59,10 @@ def super_resolve(model:nn.Module|None, # an SR model, or None for MATLAB bicubi
         return model(lr, *extra)
     return tiled_forward(model, lr, scale, tile=tile, overlap=overlap, multiple_of=multiple_of)
 
+def _scores_of(sr, hr, scale, where):
+    try: return sr_scores(sr.float(), hr, scale)
+    except ValueError as e: raise ValueError(f"{where} ({hr.shape[-1]}x{hr.shape[-2]} HR pixels): {e}") from None
+
 def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or None for bicubic
              datasets:dict, # {name: whole-image dataset with 'lr', 'hr', 'name'}
              scale:int, # SR scale (the border crop)
@@ -77,7 +81,7 @@ def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or Non
             if sr.shape != hr.shape:
                 raise ValueError(f"{dname}/{item['name']}: SR {tuple(sr.shape[1:])} and HR {tuple(hr.shape[1:])} differ")
             rows.append({'dataset': dname, 'image': item['name'], 'height': hr.shape[-2], 'width': hr.shape[-1],
-                         **sr_scores(sr.float(), hr, scale)})
+                         **_scores_of(sr, hr, scale, f"{dname}/{item['name']}")})
     summary = {d: {k: float(np.mean([r[k] for r in rows if r['dataset'] == d])) for k in ('psnr_y', 'ssim_y', 'psnr_rgb')}
                | {'n_images': sum(r['dataset'] == d for r in rows)} for d in datasets}
     return summary, rows
@@ -123,6 +127,15 @@ def train_with_notebook(out_dir:str|Path, # the run folder (model.safetensors an
     return target
 
 # %% ../nbs/06_experiment.ipynb #bff80446
+def parameter_names(nb:dict, # a notebook, as JSON
+                    notebook:str|Path='the notebook', # its name, for the error
+                   ) -> list[str]:
+    "The names that a notebook's cell tagged `parameters` assigns, in order."
+    cell = next((c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])), None)
+    if cell is None: raise ValueError(f"{notebook} has no cell tagged 'parameters'")
+    return [t.target.id if isinstance(t, ast.AnnAssign) else t.targets[0].id
+            for t in ast.parse(''.join(cell['source'])).body if isinstance(t, (ast.Assign, ast.AnnAssign))]
+
 def _param_value(text:str):
     "A `-p` value typed as papermill types it: True/False/None, int, float, else the string."
     from papermill.cli import _resolve_type
@@ -134,6 +147,11 @@ def notebook_source(notebook:str|Path, # a notebook with a cell tagged `paramete
     "The notebook's code cells as one script, with `params` assigned right after the parameters cell."
     from IPython.core.inputtransformer2 import TransformerManager
     nb = json.loads(Path(notebook).read_text(encoding='utf-8'))
+    names = parameter_names(nb, notebook) if params else []
+    unknown = [k for k in params if k not in names]
+    if unknown:
+        hints = [f"'{k}'" + (f" (did you mean '{m[0]}'?)" if (m := difflib.get_close_matches(k, names, 1, 0.6)) else '') for k in unknown]
+        raise KeyError(f"{notebook} has no parameter {', '.join(hints)}; its parameters: {', '.join(names)}")
     tm, parts, found = TransformerManager(), [], False
     for cell in nb['cells']:
         if cell['cell_type'] != 'code': continue

@@ -491,7 +491,8 @@ def validate(self:Learner, model:nn.Module|None=None, # default: `learn.model`
                     if sr.shape != hr.shape:
                         raise ValueError(f"validate: {dname} image '{name}': SR {tuple(sr.shape)} and HR {tuple(hr.shape)} differ "
                                          "(is HR mod-cropped to the scale?)")
-                    scores = sr_scores(sr, hr, crop_border=hr.shape[-1] // b['lr'].shape[-1])
+                    try: scores = sr_scores(sr, hr, crop_border=hr.shape[-1] // b['lr'].shape[-1])
+                    except ValueError as e: raise ValueError(f"validate: {dname} image '{name}' ({hr.shape[-1]}x{hr.shape[-2]} HR pixels): {e}") from None
                     rows.append({'dataset': dname, 'name': name, 'psnr': scores['psnr_y'], 'ssim': scores['ssim_y']})
     finally: model.train(was_training)
     self.valid_images = [r for part in _gather(rows) for r in part]

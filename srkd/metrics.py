@@ -207,7 +207,7 @@ def sr_scores(sr:torch.Tensor, # one SR image (1, 3, H, W) in about [0, 1], on a
               hr:torch.Tensor, # its HR image, same shape
               crop_border:int, # pixels dropped at every edge (the SR scale)
              ) -> dict: # psnr_y, ssim_y, psnr_rgb (floats)
-    "The scores srkd reports for one SR image, of its 8-bit levels: Y-PSNR, Y-SSIM and RGB PSNR."
-    kw = dict(crop_border=crop_border, to_uint8=True)
+    "The scores srkd reports for one SR image, of its 8-bit levels: Y-PSNR, Y-SSIM and RGB PSNR. SR is clamped to [0, 1] first."
+    sr, kw = sr.clamp(0, 1), dict(crop_border=crop_border, to_uint8=True)  # as tensor2img: an overshooting output is no error
     return {'psnr_y': calculate_psnr_pt(sr, hr, test_y_channel=True, **kw).item(),
             'ssim_y': calculate_ssim_pt(sr, hr, test_y_channel=True, **kw).item(), 'psnr_rgb': calculate_psnr_pt(sr, hr, **kw).item()}

@@ -63,3 +63,17 @@ def test_loading_the_papers_leaves_the_core_presets_alone():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) >= 9
+
+
+def test_a_misspelled_papermill_parameter_is_refused(tmp_path):
+    "papermill only warns about `-p itres 3` and injects it; the run refuses it by name before training, with the closest one."
+    import papermill as pm
+    with pytest.raises(pm.PapermillExecutionError, match=r"train_sr\.ipynb has no parameter 'itres' \(did you mean 'iters'\?\)"):
+        pm.execute_notebook(str(NBS/'train_sr.ipynb'), str(tmp_path/'out.ipynb'), cwd=str(NBS), progress_bar=False,
+                            parameters={'preset': 'smoke', 'itres': 3, 'out_dir': str(tmp_path/'run')})
+    assert not (tmp_path/'run').exists()
+
+
+def test_srkd_run_refuses_a_misspelled_parameter(tmp_path):
+    with pytest.raises(KeyError, match=r"has no parameter 'itres' \(did you mean 'iters'\?\)"):
+        run_notebook(NBS/'train_sr.ipynb', {'preset': 'smoke', 'itres': 3, 'out_dir': str(tmp_path)})
