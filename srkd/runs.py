@@ -32,7 +32,7 @@ class Trained:
     compared: dict = field(default_factory=dict) # {record key: (network, model inputs)} evaluated beside it, e.g. the teacher
     record: dict = field(default_factory=dict) # the method's own entries of metrics.json (measurements, settings)
 
-# %% ../nbs/06b_runs.ipynb #ddc68609
+# %% ../nbs/06b_runs.ipynb #40a4b9aa
 RESUMABLE = ('iters', 'eval_data', 'valid_every', 'checkpoint_every')  # recipe settings a resumed run may change
 
 def run_settings(method:str, # the registered method
@@ -56,7 +56,7 @@ def settings_differences(stored:dict, # settings of the run in the folder
     return [f"{k}: {stored.get(k, '(unset)')!r} there, {new.get(k, '(unset)')!r} now" for k in sorted(set(stored) | set(new))
             if stored.get(k, gone) != new.get(k, gone)]
 
-# %% ../nbs/06b_runs.ipynb #db61b0f4
+# %% ../nbs/06b_runs.ipynb #3c8a39d7
 def _alive(pid:int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
