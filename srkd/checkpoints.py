@@ -102,9 +102,10 @@ def read_checkpoint(path:str|Path) -> dict:
     "The top-level dict of a `.pth`/`.pt` (weights-only) or `.safetensors` file"
     path = Path(path)
     if path.is_dir():
-        found = sorted(p.name for p in path.iterdir() if p.suffix in ('.pth', '.pt', '.safetensors'))
-        raise IsADirectoryError(f"checkpoint {path} is a folder; expected a .pth, .pt or .safetensors file"
-                                + (f" (it holds {', '.join(found[:5])})" if found else ''))
+        found = sorted((p.suffix != '.safetensors', p.name) for p in path.iterdir() if p.suffix in ('.pth', '.pt', '.safetensors'))
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ''
+        raise IsADirectoryError(f"checkpoint {path} is a folder, not a file; expected a .pth, .pt or .safetensors file"
+                                + (f" (it holds {', '.join(n for _, n in found[:5])}{more})" if found else ''))
     if not path.is_file(): raise FileNotFoundError(f"checkpoint {path} does not exist")
     if path.suffix == '.safetensors':
         try: return load_file(path)
@@ -117,7 +118,8 @@ def read_checkpoint(path:str|Path) -> dict:
         raise ValueError(f"checkpoint {path} cannot be read with torch.load(weights_only=True): it is not a PyTorch "
                          f"checkpoint, or it holds Python objects besides tensors and containers, which srkd never "
                          f"unpickles. {detail}") from None
-    except (RuntimeError, EOFError, OSError) as e: raise _unreadable(path, 'PyTorch', e) from None
+    except (ImportError, MemoryError): raise
+    except Exception as e: raise _unreadable(path, 'PyTorch', e) from None  # zip or legacy format, cut anywhere
     if not isinstance(obj, dict): raise ValueError(f"checkpoint {path} holds a {type(obj).__name__}; expected a dict")
     return obj
 
@@ -127,8 +129,15 @@ def unwrap_state_dict(obj:dict,       # what `read_checkpoint` returned
                      ) -> dict[str, Tensor]:
     "The state_dict inside a checkpoint, with `module.` / `_orig_mod.` prefixes stripped"
     if key is None and {'iter', 'model', 'opts'} <= set(obj):
-        raise ValueError(f"checkpoint {path} is an srkd training state (what `resume` reads), not model weights: use the "
-                         f"run's .safetensors file (model.safetensors, student.safetensors...) beside it")
+        p = Path(path)
+        beside = sorted(f.name for f in p.parent.glob('*.safetensors')) if p.parent.is_dir() else []
+        raise ValueError(f"checkpoint {path} is an srkd training state (written by the learner's CheckpointCB for "
+                         f"`resume`), not model weights: use the run's weights file instead ("
+                         + (f"beside it: {', '.join(beside)}" if beside else "model.safetensors or student.safetensors, "
+                            "written at the end of the run") +
+                         f"; srkd.checkpoints.load_model rebuilds the model from it), or load the weights this state holds "
+                         f"with load_checkpoint(model, {str(path)!r}, key='model')"
+                         + (" (key='ema' for the EMA weights)" if 'ema' in obj else ''))
     if key is not None:
         if key not in obj: raise KeyError(f"checkpoint {path} has no entry {key!r}; its top-level keys are {list(obj)[:12]}")
         sd, where = obj[key], repr(key)
@@ -275,6 +284,9 @@ def read_metadata(path:str|Path) -> dict:
     path = Path(path)
     if path.is_dir(): raise IsADirectoryError(f"model file {path} is a folder; expected a .safetensors file written by save_model")
     if not path.is_file(): raise FileNotFoundError(f"model file {path} does not exist")
+    if path.suffix != '.safetensors':
+        raise ValueError(f"model file {path} is not a .safetensors file: load_model reads the files save_model writes, with "
+                         f"the model's config inside; load a {path.suffix} file with load_checkpoint(build_model(...), path)")
     try:
         with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
     except Exception as e: raise _unreadable(path, 'safetensors', e) from None

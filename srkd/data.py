@@ -63,13 +63,19 @@ def _read_png16(path:Path) -> np.ndarray:
     w, h, rows, info = png.Reader(filename=str(path)).read()
     return np.array(list(rows), dtype=np.uint16).reshape(h, w, info['planes'])
 
+def _wide_tiff_page(tif:tifffile.TiffFile):
+    "The first page of an open TIFF if it has more than 8 bits per sample (gray or RGB, else an error); None for 8-bit TIFFs."
+    page = tif.pages[0]
+    if page.dtype is None or np.dtype(page.dtype).itemsize == 1: return None
+    if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
+        raise ValueError(f'{page.photometric.name} TIFFs with {page.dtype} samples are not supported; expected gray or RGB')
+    return page
+
 def _read_tiff_wide(path:Path) -> np.ndarray|None:
     "The first page of a TIFF with more than 8 bits per sample, as stored (HxWxC); None for 8-bit TIFFs."
     with tifffile.TiffFile(path) as tif:
-        page = tif.pages[0]
-        if page.dtype is None or np.dtype(page.dtype).itemsize == 1: return None
-        if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
-            raise ValueError(f'{page.photometric.name} TIFFs with {page.dtype} samples are not supported; expected gray or RGB')
+        page = _wide_tiff_page(tif)
+        if page is None: return None
         arr = page.asarray()
         return np.moveaxis(arr, 0, -1) if page.axes.startswith('S') else arr
 
@@ -88,18 +94,23 @@ def _decode(path:Path) -> np.ndarray:
     return _read_pillow(path)
 
 # %% ../nbs/00_data.ipynb #91084e24
+def _check_dtype(dtype, path):
+    dtype = np.dtype(dtype)
+    if not (dtype.kind == 'f' or (dtype.kind == 'u' and dtype.itemsize in (1, 2))):
+        raise ValueError(f'image {path} has {dtype} samples; expected 8- or 16-bit unsigned integers or floats in [0, 1]')
+
 def _to_float_rgb(arr:np.ndarray, path) -> np.ndarray:
     if arr.ndim == 2: arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
         raise ValueError(f'image {path} has shape {arr.shape}; expected HxW, or HxWxC with C in 1-4')
     arr = arr[..., :1] if arr.shape[2] <= 2 else arr[..., :3]  # drop alpha
+    _check_dtype(arr.dtype, path)
     if arr.dtype == np.uint8: x = arr.astype(np.float32) / 255
-    elif arr.dtype.kind == 'u' and arr.dtype.itemsize == 2: x = arr.astype(np.float32) / 65535
-    elif arr.dtype.kind == 'f':
+    elif arr.dtype.kind == 'u': x = arr.astype(np.float32) / 65535
+    else:
         x = arr.astype(np.float32)
         if not (x.min() >= 0 and x.max() <= 1):
             raise ValueError(f'float image {path} has values in [{x.min()}, {x.max()}]; expected [0, 1]')
-    else: raise ValueError(f'image {path} has {arr.dtype} samples; expected 8- or 16-bit unsigned integers or floats in [0, 1]')
     return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else x
 
 def read_image(path:str|Path, # a PNG, JPEG, BMP or TIFF file: gray, RGB or RGBA; 8 or 16 bits
@@ -216,6 +227,19 @@ def list_images(folder:str|Path, # a folder of images
     return sorted(p for p in folder.iterdir()
                   if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith('.') and p.is_file())
 
+def _hr_images(hr:str|Path, # an HR folder
+               lr_dir:str|Path|None=None, # the folder of its LR partners; the HR folder itself for RealSR V3 (*_HR images only)
+              ) -> list[Path]: # its HR image files, sorted
+    "The HR images of folder `hr`; a folder without any is an error naming it and what was looked for."
+    files = list_images(hr)
+    if lr_dir is not None and Path(hr).resolve() == Path(lr_dir).resolve():
+        files = [f for f in files if f.stem.upper().endswith('_HR')]
+        if not files: raise FileNotFoundError(f'folder {hr} holds no *_HR images; expected RealSR V3 names like Canon_001_HR.png')
+    elif not files:
+        raise FileNotFoundError(f'HR folder {hr} holds no images; expected files ending in {", ".join(IMAGE_EXTENSIONS)} '
+                                '(any case; see data/README.md)')
+    return files
+
 def lr_stems(hr_stem:str, # the HR file name without extension
              scale:int, # the SR scale
             ) -> list[str]: # LR stems to look for, in order
@@ -225,29 +249,40 @@ def lr_stems(hr_stem:str, # the HR file name without extension
     if hr_stem.endswith('_x1'): stems.append(f'{hr_stem[:-3]}_x{scale}')
     return stems + [hr_stem]
 
+def _lr_index(lr_dir:Path, skip=()) -> dict[str, list[Path]]:
+    "The images of `lr_dir` by lower-case stem (one stem may have several files: ax2.png, ax2.bmp), leaving out the files `skip`."
+    skip = {Path(f).resolve() for f in skip}
+    index = {}
+    for f in list_images(lr_dir):
+        if f.resolve() not in skip: index.setdefault(f.stem.lower(), []).append(f)
+    return index
+
+def _lr_partner(hr_file:Path, stems:list[str], index:dict, lr_dir) -> Path|None:
+    "The file of the first of `stems` in `index` (None if none is); several files of that name are an error naming each."
+    for s in stems:
+        found = index.get(s.lower(), [])
+        if len(found) > 1:
+            raise ValueError(f'ambiguous LR partner for HR image {hr_file} in {lr_dir}: {" and ".join(map(str, found))} '
+                             f'share the name {s}; expected exactly one file of that name (remove or rename the others)')
+        if found: return found[0]
+    return None
+
 def pair_files(hr:str|Path|list, # an HR folder, or a list of HR files
                lr_dir:str|Path, # the folder of their LR partners (may be the HR folder, RealSR style)
                scale:int, # the SR scale
               ) -> tuple[list[Path], list[Path]]: # HR files and their LR partners, in the same order
-    "Pair each HR image with its LR partner in `lr_dir`; a missing partner is an error naming the names looked for."
+    "Pair each HR image with its LR partner in `lr_dir`; a missing or ambiguous partner is an error naming the files."
     lr_dir = Path(lr_dir)
-    if isinstance(hr, (str, os.PathLike)):
-        hr_files = list_images(hr)
-        if Path(hr).resolve() == lr_dir.resolve():
-            hr_files = [f for f in hr_files if f.stem.upper().endswith('_HR')]
-            if not hr_files: raise FileNotFoundError(f'folder {hr} holds no *_HR images; expected RealSR V3 names like Canon_001_HR.png')
-        elif not hr_files: raise FileNotFoundError(f'HR folder {hr} holds no images ({", ".join(IMAGE_EXTENSIONS)})')
-    else: hr_files = [Path(f) for f in hr]
-    index = {}
-    for f in list_images(lr_dir): index.setdefault(f.stem.lower(), []).append(f)
+    hr_files = _hr_images(hr, lr_dir) if isinstance(hr, (str, os.PathLike)) else [Path(f) for f in hr]
+    index = _lr_index(lr_dir, skip=hr_files)
     lr_files = []
     for h in hr_files:
         stems = lr_stems(h.stem, scale)
-        found = [f for s in stems for f in index.get(s.lower(), []) if f.resolve() != h.resolve()]
-        if not found:
+        found = _lr_partner(h, stems, index, lr_dir)
+        if found is None:
             raise FileNotFoundError(f'no LR partner at scale {scale} for HR image {h} in {lr_dir}: looked for '
                                     f'{", ".join(s + ".*" for s in stems)} (naming conventions: data/README.md)')
-        lr_files.append(found[0])
+        lr_files.append(found)
     return hr_files, lr_files
 
 # %% ../nbs/00_data.ipynb #8746fe18
@@ -296,14 +331,69 @@ def _sources(src, what:str) -> list[tuple[str, Path|np.ndarray]]:
                 raise ValueError(f'{what} image {k!r} has shape {v.shape} and dtype {v.dtype}; expected float HxWx3 RGB in [0, 1]')
             items.append((str(k), v.astype(np.float32, copy=False)))
     else:
-        files = list_images(src) if isinstance(src, (str, os.PathLike)) else [Path(f) for f in src]
+        files = _hr_images(src) if isinstance(src, (str, os.PathLike)) else [Path(f) for f in src]
         items = [(f.stem, f) for f in files]
-    if not items: raise ValueError(f'{what}: {src!r} holds no images')
+    if not items: raise ValueError(f'{what}: no images given (an empty {type(src).__name__})')
     return items
 
 def _load(src) -> np.ndarray: return src if isinstance(src, np.ndarray) else read_image(src)
 
 def _describe(src, name:str) -> str: return str(src) if isinstance(src, Path) else f'array {name!r}'
+
+def _too_small(where:str, shape:tuple, scale:int) -> str:
+    return (f'HR image {where} is {shape[0]}x{shape[1]}, smaller than scale {scale}: mod-cropping it to a multiple of '
+            f'{scale} leaves nothing; remove it')
+
+def _size_mismatch(lr_where:str, lr_hw:tuple, hr_where:str, hr_hw:tuple, s:int) -> str:
+    H, W = hr_hw[:2]
+    hint = ' (the LR has the HR size: an upsampled LR as in RealSR V1/V2; use RealSR V3)' if tuple(lr_hw[:2]) == (H, W) else ''
+    return (f'LR/HR size mismatch at scale {s}: LR {lr_where} is {lr_hw[0]}x{lr_hw[1]}, HR {hr_where} is {H}x{W} (mod-cropped '
+            f'{H - H % s}x{W - W % s}), so the LR should be {H // s}x{W // s}{hint}')
+
+def _image_size(path:Path) -> tuple[int, int]:
+    "(height, width) of an image file from its header, as `read_image` would decode it, without decoding the pixels."
+    if not path.is_file(): raise FileNotFoundError('does not exist' + (' (it is a folder)' if path.is_dir() else ''))
+    size = path.stat().st_size
+    with open(path, 'rb') as f:
+        head = f.read(26)
+        f.seek(max(0, size - 1024)); tail = f.read()
+    if head[:4] in _TIFF_MAGICS:
+        with tifffile.TiffFile(path) as tif:
+            first = tif.pages[0]
+            end = max((o + n for o, n in zip(first.dataoffsets, first.databytecounts)), default=0)
+            if end > size: raise ValueError(f'truncated: its pixel data end at byte {end}, but the file has {size} bytes')
+            if (page := _wide_tiff_page(tif)) is not None:
+                _check_dtype(page.dtype, path)
+                return tuple(page.shape[1:3] if page.axes.startswith('S') else page.shape[:2])
+    elif head.startswith(_PNG_MAGIC) and b'IEND' not in tail: raise ValueError('truncated: no PNG end chunk (IEND) at its end')
+    elif head.startswith(b'\xff\xd8') and b'\xff\xd9' not in tail: raise ValueError('truncated: no JPEG end marker (FFD9) at its end')
+    elif head.startswith(b'BM') and size < (want := int.from_bytes(head[2:6], 'little')):
+        raise ValueError(f'truncated: its header says {want} bytes, but the file has {size}')
+    with Image.open(path) as im: return im.size[::-1]
+
+def _check_files(hr_items:list, lr_items:list|None, scale:int):
+    "Read the header of every image file (not the pixels; arrays are skipped) and raise one error listing each unusable file."
+    problems, sizes = [], {}
+    def size(f:Path) -> tuple|None:
+        if f not in sizes:
+            try: sizes[f] = _image_size(f)
+            except (ImportError, MemoryError): raise
+            except Exception as e:
+                sizes[f] = None
+                why = str(e) if type(e) in (ValueError, FileNotFoundError) else f'cannot read its header ({type(e).__name__}: {e})'
+                problems.append(why if str(f) in why else f'{f}: {why}')
+        return sizes[f]
+    for k, (_, hr) in enumerate(hr_items):
+        if not isinstance(hr, Path): continue
+        lr = lr_items[k][1] if lr_items is not None and isinstance(lr_items[k][1], Path) else None
+        hw, lr_hw = size(hr), lr and size(lr)
+        if hw is None: continue
+        if hw[0] < scale or hw[1] < scale: problems.append(_too_small(hr, hw, scale))
+        elif lr_hw is not None and tuple(lr_hw) != (hw[0] // scale, hw[1] // scale):
+            problems.append(_size_mismatch(lr, lr_hw, hr, hw, scale))
+    if problems:
+        raise ValueError(f'{len(problems)} problem(s) with the {len(sizes)} image files of this dataset (scale {scale}), found by '
+                         'reading their headers; fix or remove each:\n  ' + '\n  '.join(problems))
 
 # %% ../nbs/00_data.ipynb #8300dfe3
 class HRDataset(Dataset):
@@ -320,6 +410,7 @@ class HRDataset(Dataset):
         self.augment = bool(augment)
         self.items = _sources(hr, 'HR')
         self.names = [n for n, _ in self.items]
+        _check_files(self.items, getattr(self, 'lr_items', None), self.scale)
 
     def __len__(self): return self.repeat * len(self.items)
 
@@ -335,7 +426,9 @@ class HRDataset(Dataset):
     def _hr(self, i:int) -> tuple[np.ndarray, tuple]:
         "HR image `i`, mod-cropped, and its shape before cropping."
         img = _load(self.items[i][1])
-        return mod_crop(img, self.scale), img.shape
+        hr = mod_crop(img, self.scale)
+        if not hr.size: raise ValueError(_too_small(self._where(i), img.shape, self.scale))
+        return hr, img.shape
 
     def _where(self, i:int) -> str: return _describe(self.items[i][1], self.names[i])
 
@@ -381,8 +474,9 @@ class PairedImageDataset(HRDataset):
             hr = list_images(hr) if isinstance(hr, (str, os.PathLike)) else list(hr)
             if len(hr) != len(lr): raise ValueError(f'{len(hr)} HR files but {len(lr)} LR files; expected one LR file per HR file')
             lr_items = _sources(lr, 'LR')
+        self.lr_items = lr_items  # before HRDataset.__init__, which checks the files of both
         super().__init__(hr, scale, patch_size, augment, repeat)
-        self.lr_items, self.degradation, self._lr_cache = lr_items, degradation, {}
+        self.degradation, self._lr_cache = degradation, {}
         self.lr_from = (str(lr) if isinstance(lr, (str, os.PathLike)) else 'given' if lr is not None
                         else 'MATLAB bicubic' if degradation is None else repr(degradation))
 
@@ -390,10 +484,7 @@ class PairedImageDataset(HRDataset):
         "LR image `i`, checked against the mod-cropped HR."
         lr, s = _load(self.lr_items[i][1]), self.scale
         if lr.shape[:2] != (hr.shape[0] // s, hr.shape[1] // s):
-            hint = ' (the LR has the HR size: an upsampled LR as in RealSR V1/V2; use RealSR V3)' if lr.shape == hr_shape else ''
-            raise ValueError(f'LR/HR size mismatch at scale {s}: LR {_describe(self.lr_items[i][1], self.names[i])} is '
-                             f'{lr.shape[0]}x{lr.shape[1]}, HR {self._where(i)} is {hr_shape[0]}x{hr_shape[1]} (mod-cropped '
-                             f'{hr.shape[0]}x{hr.shape[1]}), so the LR should be {hr.shape[0] // s}x{hr.shape[1] // s}{hint}')
+            raise ValueError(_size_mismatch(_describe(self.lr_items[i][1], self.names[i]), lr.shape, self._where(i), hr_shape, s))
         return lr
 
     def _degrade(self, i:int, hr:np.ndarray, rng:np.random.Generator) -> np.ndarray:
@@ -499,28 +590,35 @@ def resolve_data(data:str, # 'samples', a name in `DATASETS`, or a folder (of HR
     "The dataset a notebook's `data` parameter names: embedded samples, a standard dataset under `root`, or a folder."
     kw = dict(scale=scale, patch_size=patch_size, augment=augment, repeat=repeat, degradation=degradation)
     if data.lower() == 'samples': return PairedImageDataset(sample_images(split), **kw)
+    if degradation is not None and not dataset_folders(data, scale, split, root)[1]:
+        raise ValueError(f'{data} pairs real LR photos with HR ones; degradation= does not apply')
+    return PairedImageDataset(*_dataset_files(data, scale, split, root, lr=degradation is None), **kw)
+
+def _dataset_files(data:str, scale:int, split:str, root:str|Path='data', lr:bool=True,
+                  ) -> tuple[list[Path], list[Path]|None]: # HR files, and their LR partners (None: LR is made from HR)
+    "The image files of `dataset_folders(data, ...)`: its HR images, paired with its LR folders when `lr` and they exist."
     folders, synthetic = dataset_folders(data, scale, split, root)
     for hr_dir, _ in folders:
         if not hr_dir.is_dir():
             raise FileNotFoundError(f'{data} ({split}, x{scale}): HR folder {hr_dir} does not exist; '
                                     f'put the HR images there (see data/README.md)')
     if not synthetic:
-        if degradation is not None: raise ValueError(f'{data} pairs real LR photos with HR ones; degradation= does not apply')
         for _, lr_dir in folders:
             if not lr_dir.is_dir():
                 raise FileNotFoundError(f'{data} ({split}, x{scale}): LR folder {lr_dir} does not exist; its real LR '
                                         'images cannot be synthesised (see data/README.md)')
-    missing = [lr for _, lr in folders if lr is not None and not lr.is_dir()]
-    if degradation is None and not missing and folders[0][1] is not None:
+    missing = [lr_dir for _, lr_dir in folders if lr_dir is not None and not lr_dir.is_dir()]
+    if lr and not missing and folders[0][1] is not None:
         pairs = [pair_files(hr_dir, lr_dir, scale) for hr_dir, lr_dir in folders]
-        return PairedImageDataset([f for p in pairs for f in p[0]], [f for p in pairs for f in p[1]], **kw)
-    if degradation is None and missing:
+        return [f for p in pairs for f in p[0]], [f for p in pairs for f in p[1]]
+    hr = [f for hr_dir, lr_dir in folders for f in _hr_images(hr_dir, lr_dir)]
+    if lr and missing:
         warnings.warn(f'{data}: no LR folder {missing[0]}; making LR with MATLAB bicubic on the fly '
-                      f'(write it once with: srkd_prepare_data {missing[0].parent.parent} --scale {scale})', stacklevel=2)
-    return PairedImageDataset([f for hr_dir, _ in folders for f in list_images(hr_dir)], **kw)
+                      f'(write it once with: srkd_prepare_data {missing[0].parent.parent} --scale {scale})', stacklevel=3)
+    return hr, None
 
 # %% ../nbs/00_data.ipynb #974396b1
-def train_valid_data(data:str, # 'samples', a name in srkd.data.DATASETS, or a folder of HR images
+def train_valid_data(data:str, # 'samples', a name in srkd.data.DATASETS, or a folder (of HR images, or holding HR/ and LR_bicubic/)
                      scale:int, # SR scale
                      patch_size:int, # LR training patch size
                      root:str='data', # data root (see srkd.data.data_root)
@@ -531,21 +629,24 @@ def train_valid_data(data:str, # 'samples', a name in srkd.data.DATASETS, or a f
     kw = dict(patch_size=patch_size, augment=True, repeat=repeat, degradation=degradation)
     if data.lower() in {d.lower() for d in DATASETS}:
         return resolve_data(data, scale, 'train', root, **kw), {data: resolve_data(data, scale, 'valid', root)}
-    train, held = _folder_split(data)
-    return (PairedImageDataset(train, scale=scale, **kw), {Path(data).name: PairedImageDataset(held, scale=scale)})
+    (hr, lr), (held_hr, held_lr) = _folder_split(data, scale)
+    return (PairedImageDataset(hr, None if degradation else lr, scale=scale, **kw),
+            {Path(data).name: PairedImageDataset(held_hr, held_lr, scale=scale)})
 
 def held_out(files:list) -> list:
     "The held-out part of a plain folder of images: every tenth file, starting with the first."
     return files[::10]
 
-def _folder_split(data:str) -> tuple[list, list]:
-    if not Path(data).is_dir():
-        raise FileNotFoundError(f"data={data!r} is neither a folder nor a known dataset ({', '.join(DATASETS)}); see data/README.md")
-    files = list_images(data)
-    if len(files) < 2: raise ValueError(f"data={data!r} holds {len(files)} image(s); training needs at least 2 (one is held out)")
-    return [f for f in files if f not in held_out(files)], held_out(files)
+def _folder_split(data:str, scale:int, lr:bool=True) -> tuple[tuple, tuple]:
+    "A folder's ((training HR, LR), (held-out HR, LR)) files, as `resolve_data` finds them; LR lists are None without LR files."
+    hr, lr_files = _dataset_files(data, scale, 'train', lr=lr)
+    if len(hr) < 2:
+        raise ValueError(f"data={data!r}: {hr[0].parent} holds 1 image ({hr[0].name}); training needs at least 2 (one is held out)")
+    held = set(held_out(range(len(hr))))
+    part = lambda files, out: None if files is None else [f for i, f in enumerate(files) if (i in held) == out]
+    return (part(hr, False), part(lr_files, False)), (part(hr, True), part(lr_files, True))
 
-def hr_train_data(data:str, # 'samples', a training set in srkd.data.DATASETS (DIV2K, DF2K, ...), or a folder of HR images
+def hr_train_data(data:str, # 'samples', a training set in srkd.data.DATASETS (DIV2K, DF2K, ...), or a folder (of HR images, or holding HR/)
                   scale:int, # SR scale
                   patch_size:int, # LR patch size (HR patches are scale·patch_size)
                   root:str='data', # data root
@@ -554,14 +655,11 @@ def hr_train_data(data:str, # 'samples', a training set in srkd.data.DATASETS (D
     "HR training patches, for methods that make the LR images of a whole batch on the device."
     if data.lower() == 'samples': hr = sample_images('train')
     elif data.lower() in {d.lower() for d in DATASETS}:
-        folders, synthetic = dataset_folders(data, scale, 'train', root)
-        if not synthetic: raise ValueError(f"{data} pairs real LR photos with HR ones; hr_train_data is for methods that make "
-                                           "their own LR images: use HR images (DIV2K, DF2K, a folder)")
-        for hr_dir, _ in folders:
-            if not hr_dir.is_dir():
-                raise FileNotFoundError(f"{data} (train): HR folder {hr_dir} does not exist; put the HR images there (see data/README.md)")
-        hr = [f for hr_dir, _ in folders for f in list_images(hr_dir)]
-    else: hr = _folder_split(data)[0]
+        if not dataset_folders(data, scale, 'train', root)[1]:
+            raise ValueError(f"{data} pairs real LR photos with HR ones; hr_train_data is for methods that make "
+                             "their own LR images: use HR images (DIV2K, DF2K, a folder)")
+        hr = _dataset_files(data, scale, 'train', root, lr=False)[0]
+    else: hr = _folder_split(data, scale, lr=False)[0][0]
     return HRDataset(hr, scale, patch_size, augment=augment)
 
 def data_names(data:str, # comma-separated: 'samples', dataset names, folders
@@ -597,11 +695,10 @@ def _read_or_note(f:Path, problems:list) -> np.ndarray|None:
     try: return read_image(f)
     except (ValueError, FileNotFoundError) as e: problems.append(str(e))
 
-def _check_bicubic(hr_dir:Path, scales, write_lr:bool, problems:list):
-    files = list_images(hr_dir)
+def _check_bicubic(hr_dir:Path, files:list, scales, write_lr:bool, problems:list):
     prefix = hr_dir.name[:-2]
     lr_dirs = {s: hr_dir.parent/f'{prefix}LR_bicubic'/f'X{s}' for s in scales}
-    index = {s: {f.stem.lower(): f for f in (list_images(d) if d.is_dir() else [])} for s, d in lr_dirs.items()}
+    index = {s: _lr_index(d) if d.is_dir() else {} for s, d in lr_dirs.items()}
     count = {s: dict(present=0, written=0, missing=0, cropped=0) for s in scales}
     n_read = 0
     for f in files:
@@ -613,7 +710,8 @@ def _check_bicubic(hr_dir:Path, scales, write_lr:bool, problems:list):
                 problems.append(f'HR image {f} is {hr.shape[0]}x{hr.shape[1]}, smaller than scale {s}'); continue
             hr_s = mod_crop(hr, s)
             count[s]['cropped'] += hr_s.shape != hr.shape
-            lr_file = next((index[s][n.lower()] for n in lr_stems(f.stem, s) if n.lower() in index[s]), None)
+            try: lr_file = _lr_partner(f, lr_stems(f.stem, s), index[s], lr_dirs[s])
+            except ValueError as e: problems.append(str(e)); continue
             if lr_file is not None:
                 lr = _read_or_note(lr_file, problems)
                 if lr is not None and lr.shape[:2] != (hr_s.shape[0] // s, hr_s.shape[1] // s):
@@ -630,14 +728,13 @@ def _check_bicubic(hr_dir:Path, scales, write_lr:bool, problems:list):
         print(f'  x{s} {lr_dirs[s].relative_to(hr_dir.parent)}: {done}' + (f' ({c["cropped"]} HR not divisible by {s}: mod-cropped)' if c['cropped'] else ''))
         if c['missing']: problems.append(f'{lr_dirs[s]}: {c["missing"]} LR images missing (run without --check to write them)')
 
-def _check_real(hr_dir:Path, lr_dir:Path, scales, problems:list):
-    files = list_images(hr_dir)
-    if hr_dir == lr_dir: files = [f for f in files if f.stem.upper().endswith('_HR')]
-    index = {f.stem.lower(): f for f in list_images(lr_dir) if f not in files}
+def _check_real(hr_dir:Path, lr_dir:Path, files:list, scales, problems:list):
+    index = _lr_index(lr_dir, skip=files)
     found = set()
     for f in files:
-        stems = [n for s in scales for n in lr_stems(f.stem, s)]
-        lr_file = next((index[n.lower()] for n in stems if n.lower() in index), None)
+        stems = list(dict.fromkeys(n for s in scales for n in lr_stems(f.stem, s)))
+        try: lr_file = _lr_partner(f, stems, index, lr_dir)
+        except ValueError as e: problems.append(str(e)); continue
         if lr_file is None:
             problems.append(f'no LR partner for HR image {f} in {lr_dir}: looked for {", ".join(dict.fromkeys(n + ".*" for n in stems))}')
             continue
@@ -664,8 +761,10 @@ def check_dataset(path:str|Path, # a dataset folder (or any folder above several
         return [f'{path}: no HR folder found; expected HR/ or *_HR/ folders, or RealSR *_HR images (see data/README.md)']
     problems = []
     for hr_dir, lr_dir in folders:
-        if lr_dir is None: _check_bicubic(hr_dir, scales, write_lr, problems)
-        else: _check_real(hr_dir, lr_dir, scales, problems)
+        try: files = _hr_images(hr_dir, lr_dir)
+        except FileNotFoundError as e: problems.append(str(e)); continue
+        if lr_dir is None: _check_bicubic(hr_dir, files, scales, write_lr, problems)
+        else: _check_real(hr_dir, lr_dir, files, scales, problems)
     return problems
 
 def prepare_data_cli(argv:list[str]|None=None, # command-line arguments (default: sys.argv[1:])

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import DATASETS, PairedImageDataset, data_names, dataset_folders, held_out, img2tensor, list_images
+from .data import DATASETS, PairedImageDataset, _dataset_files, data_names, dataset_folders, held_out, img2tensor
 from .data import resolve_data, tensor2img
 from .degradations import RealESRGANDegradation, usm_sharp
 from .learner import Callback, seeded_generator
@@ -88,8 +88,8 @@ def degraded_eval_sets(data:str, # comma-separated: 'samples', dataset names, fo
     sets = {}
     for label, name in data_names(data).items():
         if name.lower() not in {d.lower() for d in DATASETS}:
-            files = held_out(list_images(name)) if Path(name).is_dir() else None
-            if files is None: raise FileNotFoundError(f"data={name!r} is neither a folder nor a known dataset ({', '.join(DATASETS)})")
+            if not Path(name).is_dir(): raise FileNotFoundError(f"data={name!r} is neither a folder nor a known dataset ({', '.join(DATASETS)})")
+            files = held_out(_dataset_files(name, scale, 'valid', root, lr=False)[0])  # its HR images (folder/HR when present)
             for case, f in degradations.items(): sets[f'{label} {case}'] = PairedImageDataset(files, scale=scale, degradation=f)
         elif name.lower() != 'samples' and not dataset_folders(name, scale, 'valid', root)[1]:
             sets[label] = resolve_data(name, scale, 'valid', root)
