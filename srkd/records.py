@@ -182,12 +182,19 @@ def plot_log(folder:str|Path, # a run (or stage) folder written by `LogCB`
 
 def plot_validation(folder:str|Path, # a run folder written by `LogCB`
                     ax=None, # matplotlib axes
+                    label:str|None=None, # prefix of the curves' labels
+                    mean:bool=False, # one curve of the mean over datasets instead of one per dataset
                    ):
-    "Validation Y-PSNR per dataset against the iteration."
+    "Validation Y-PSNR per dataset (or their mean) against the iteration."
     import matplotlib.pyplot as plt
     ax, rows = ax or plt.gca(), read_log(folder, 'valid')
-    for name in dict.fromkeys(r['dataset'] for r in rows):
-        ax.plot(*zip(*[(r['iter'], r['psnr']) for r in rows if r['dataset'] == name]), marker='o', label=name)
+    curves = {name: [(r['iter'], r['psnr']) for r in rows if r['dataset'] == name] for name in dict.fromkeys(r['dataset'] for r in rows)}
+    if mean and curves:
+        by_iter = {}
+        for pts in curves.values():
+            for i, p in pts: by_iter.setdefault(i, []).append(p)
+        curves = {'mean': [(i, float(np.mean(ps))) for i, ps in sorted(by_iter.items())]}
+    for name, pts in curves.items(): ax.plot(*zip(*pts), marker='o', label=f'{label} {name}' if label else name)
     ax.set_xlabel('iteration'); ax.set_ylabel('Y-PSNR (dB)'); ax.legend()
     return ax
 
@@ -195,12 +202,14 @@ def plot_validation(folder:str|Path, # a run folder written by `LogCB`
 def curves_figure(stages:dict, # stage name -> its folder (written by `LogCB`), in training order
                   path:str|Path|None=None, # save the figure here (PNG, atomically, rank 0 only)
                  ):
-    "Training terms per stage and validation PSNR of the last stage, side by side."
+    "Training terms per stage, and validation Y-PSNR (per dataset for one stage; per stage, the mean over datasets, for several)."
     import matplotlib.pyplot as plt
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3))
     for name, folder in stages.items(): plot_log(folder, ax=a, label=name if len(stages) > 1 else None)
     a.set_xlabel('iteration of the stage'); a.set_ylabel('unweighted term')
-    plot_validation(list(stages.values())[-1], b)
+    many = len(stages) > 1
+    for name, folder in stages.items(): plot_validation(folder, b, label=name if many else None, mean=many)
+    if many: b.set_xlabel('iteration of the stage'); b.set_ylabel('mean validation Y-PSNR (dB)')
     fig.tight_layout()
     if path is not None and is_main_process():
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=100)
