@@ -10,7 +10,7 @@ __all__ = ['FA_BLOCK_BYTES', 'FEATURE_LOSS_TYPES', 'FAKD_METHODS', 'FAKD_SCALES'
            'train_fakd']
 
 # %% ../nbs/10_fakd.ipynb #1ef4880a
-import json, math, shutil, subprocess, sys, time
+import json, math, subprocess, sys, time
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -20,12 +20,11 @@ import torch
 from torch import Tensor
 
 from .checkpoints import load_checkpoint
-from .data import atomic_path, data_root
+from .data import data_root
 from .inference import count_params, multi_adds
 from .distill import FitNet, FrozenTeacher, Taps, TeacherCB, attention_kd, feature_channels, fitnet_kd, output_kd
 from .learner import Learner, LossTerm, MultiStep, pixel_l1, set_seed, unwrap
 from .runs import Run, Trained
-from .experiment import train_with_notebook
 from .methods import Method, Recipe, Stage, adam, pick, register_method
 from .models import RCAN, build_model
 
@@ -428,14 +427,9 @@ def _costs(m): return {'num_params': count_params(m, trainable_only=False), 'mul
 
 def train_fakd(run:Run) -> Trained:
     "Train a FAKD-family student on a `srkd.runs.Run` (teacher first if the preset trains it here)."
-    r, out, dev = run.recipe, run.out, run.device
+    r, dev = run.recipe, run.device
     trained_here = r.options['teacher'] is None and bool(r.options['teacher_recipe'])
-    if trained_here:
-        if run.is_main:
-            train_with_notebook(out/'teacher', 'train_sr.ipynb', **r.options['teacher_recipe'], scale=run.scale,
-                                device=run.params.get('device') or 'auto', amp=run.amp)
-        if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.barrier()
-        r = run.recipe = r.override(teacher=str(out/'teacher'/'model.safetensors'))
+    if trained_here: r = run.recipe = r.override(teacher=run.teacher_checkpoint(None, r.options['teacher_recipe']))
     taps = r.options['taps']
     set_seed(r.seed)
     student, teacher = fakd_models(r, run.scale)
@@ -449,9 +443,6 @@ def train_fakd(run:Run) -> Trained:
     learn = fakd_learner(r, student, teacher, train_ds, tests, cbs=run.callbacks(), **run.learner_kwargs)
     final = run.fit(learn)
     run.save(final, 'student.safetensors')
-    src, dst = out/'teacher'/'model.safetensors', out/'teacher.safetensors'
-    if run.is_main and trained_here and not (dst.is_file() and dst.read_bytes() == src.read_bytes()):
-        with atomic_path(dst) as tmp: shutil.copyfile(src, tmp)
     distance = affinity_distance(final, teacher, patches, taps) if teacher is not None else None
     if distance is not None:
         print(f"affinity distance to the teacher on {distance['patches']} held-out patches: {distance['total']:.4f} "

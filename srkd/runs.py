@@ -7,15 +7,17 @@ __all__ = ['RESUMABLE', 'RUN_PARAMS', 'SCRATCH_PRESETS', 'Trained', 'run_setting
            'SegmentTimeCB', 'Run', 'report', 'notebook_parameters', 'run_method', 'train_scratch']
 
 # %% ../nbs/06b_runs.ipynb #2726f670
-import ast, datetime, difflib, json, os, socket, time
+import ast, datetime, difflib, json, os, shutil, socket, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from .checkpoints import save_model
-from .data import atomic_write_text, eval_data, train_valid_data
-from .experiment import evaluate, is_main_process, notebook_path, parameter_names, resolve_device, standard_callbacks
+from .data import atomic_path, atomic_write_text, eval_data, train_valid_data
+from .experiment import (evaluate, is_main_process, notebook_path, parameter_names, resolve_device, standard_callbacks,
+                             train_with_notebook)
 from .records import crops_figure, curves_figure, mean_scores, results_table, run_record, save_run
 from .learner import Callback, Learner, MultiStep, pixel_l1, set_seed, setup_distributed, unwrap
 from .methods import Method, Recipe, Stage, adam, get_method, register_method
@@ -196,6 +198,21 @@ class Run:
         "The recipe's `eval_data`, or `held_out` when the recipe has none or `data` was set without `eval_data`."
         own_data = self.params.get('data') is not None and self.params.get('eval_data') is None
         return held_out if self.recipe.eval_data is None or own_data else eval_data(self.recipe.eval_data, self.scale)
+
+    def teacher_checkpoint(self, teacher:str|None, # a teacher's weights file, if the user gave one
+                           recipe:dict|None, # else the `nbs/train_sr.ipynb` parameters that train one (None: no teacher)
+                           name:str='teacher', # its folder in out_dir
+                          ) -> str|None: # the weights file to load
+        "A given teacher, or one trained here once: `train_sr.ipynb` into out_dir/<name>, reused while its parameters stay, copied to out_dir/<name>.safetensors."
+        if teacher is not None or not recipe: return teacher
+        folder = self.out/name
+        if self.is_main:
+            train_with_notebook(folder, 'train_sr.ipynb', **recipe, scale=self.scale, device=self.params.get('device') or 'auto', amp=self.amp)
+            src, dst = folder/'model.safetensors', self.out/f'{name}.safetensors'
+            if not (dst.is_file() and dst.read_bytes() == src.read_bytes()):
+                with atomic_path(dst) as tmp: shutil.copyfile(src, tmp)
+        if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.barrier()
+        return str(folder/'model.safetensors')
 
     def fit(self, learn:Learner, # a Learner made with `callbacks(stage)`
             stage:str|None=None, # the stage (default: the last)
