@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['resolve_device', 'is_main_process', 'super_resolve', 'evaluate', 'standard_callbacks', 'notebook_path',
-           'train_with_notebook', 'parameter_names', 'notebook_source', 'run_notebook', 'main']
+           'train_with_notebook', 'parameter_names', 'unknown_parameters', 'notebook_source', 'run_notebook', 'main']
 
 # %% ../nbs/06_experiment.ipynb #95459e4f
 import ast, difflib, json, os
@@ -136,6 +136,14 @@ def parameter_names(nb:dict, # a notebook, as JSON
     return [t.target.id if isinstance(t, ast.AnnAssign) else t.targets[0].id
             for t in ast.parse(''.join(cell['source'])).body if isinstance(t, (ast.Assign, ast.AnnAssign))]
 
+def unknown_parameters(unknown:list, # names given that the notebook does not have
+                       names:list, # its parameters
+                       notebook:str|Path, # the notebook, for the message
+                      ) -> str:
+    "The message refusing parameters a notebook does not have, each with the closest one it has."
+    hints = [f"'{k}'" + (f" (did you mean '{m[0]}'?)" if (m := difflib.get_close_matches(k, names, 1, 0.6)) else '') for k in unknown]
+    return f"{Path(notebook).name} has no parameter {', '.join(hints)}; its parameters: {', '.join(names)}"
+
 def _param_value(text:str):
     "A `-p` value typed as papermill types it: True/False/None, int, float, else the string."
     from papermill.cli import _resolve_type
@@ -149,9 +157,7 @@ def notebook_source(notebook:str|Path, # a notebook with a cell tagged `paramete
     nb = json.loads(Path(notebook).read_text(encoding='utf-8'))
     names = parameter_names(nb, notebook) if params else []
     unknown = [k for k in params if k not in names]
-    if unknown:
-        hints = [f"'{k}'" + (f" (did you mean '{m[0]}'?)" if (m := difflib.get_close_matches(k, names, 1, 0.6)) else '') for k in unknown]
-        raise KeyError(f"{notebook} has no parameter {', '.join(hints)}; its parameters: {', '.join(names)}")
+    if unknown: raise KeyError(unknown_parameters(unknown, names, notebook))
     tm, parts, found = TransformerManager(), [], False
     for cell in nb['cells']:
         if cell['cell_type'] != 'code': continue

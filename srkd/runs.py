@@ -7,7 +7,7 @@ __all__ = ['RESUMABLE', 'RUN_PARAMS', 'SCRATCH_PRESETS', 'Trained', 'run_setting
            'SegmentTimeCB', 'Run', 'report', 'notebook_parameters', 'run_method', 'train_scratch']
 
 # %% ../nbs/06b_runs.ipynb #2726f670
-import ast, datetime, difflib, json, os, shutil, socket, time
+import ast, datetime, json, os, shutil, socket, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from torch import nn
 from .checkpoints import save_model
 from .data import atomic_path, atomic_write_text, eval_data, train_valid_data
 from .experiment import (evaluate, is_main_process, notebook_path, parameter_names, resolve_device, standard_callbacks,
-                             train_with_notebook)
+                             train_with_notebook, unknown_parameters)
 from .records import crops_figure, curves_figure, mean_scores, results_table, run_record, save_run
 from .learner import Callback, Learner, MultiStep, pixel_l1, set_seed, setup_distributed, unwrap
 from .methods import Method, Recipe, Stage, adam, get_method, register_method
@@ -277,10 +277,6 @@ def _defined_names(nb:dict) -> set:
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)): names.add(node.name)
     return names
 
-def _unknown_parameters(unknown:list, names:list, notebook:str) -> str:
-    hints = [f"'{k}'" + (f" (did you mean '{m[0]}'?)" if (m := difflib.get_close_matches(k, names, 1, 0.6)) else '') for k in unknown]
-    return f"{notebook} has no parameter {', '.join(hints)}; its parameters: {', '.join(names)}"
-
 def notebook_parameters(notebook:str, # a notebook in nbs/, e.g. 'train_kdsr.ipynb'
                         namespace:dict, # the running notebook's globals()
                        ) -> dict:
@@ -289,7 +285,7 @@ def notebook_parameters(notebook:str, # a notebook in nbs/, e.g. 'train_kdsr.ipy
     names, defined = parameter_names(nb), _defined_names(nb)
     unknown = [k for k, v in namespace.items() if k not in defined and not k.startswith('_') and k not in _SHELL_NAMES
                and (v is None or isinstance(v, (str, int, float, bool, list, dict)))]
-    if unknown: raise KeyError(_unknown_parameters(unknown, names, notebook))
+    if unknown: raise KeyError(unknown_parameters(unknown, names, notebook))
     return {n: namespace[n] for n in names}
 
 def run_method(method:str, # a registered method (`srkd.methods.METHODS`)
