@@ -7,7 +7,7 @@ __all__ = ['IMAGE_EXTENSIONS', 'SAMPLE_FILES', 'SAMPLE_SPLITS', 'BENCHMARKS', 'D
            'atomic_write_text', 'read_image', 'write_image', 'img2tensor', 'tensor2img', 'mod_crop', 'sample_images',
            'list_images', 'lr_stems', 'pair_files', 'paired_random_crop', 'augment', 'HRDataset', 'PairedImageDataset',
            'repo_root', 'data_root', 'dataset_folders', 'resolve_data', 'train_valid_data', 'held_out', 'hr_train_data',
-           'data_names', 'eval_data', 'check_dataset', 'prepare_data_cli']
+           'data_names', 'eval_data', 'heldout_patches', 'check_dataset', 'prepare_data_cli']
 
 # %% ../nbs/00_data.ipynb #cd87029b
 import argparse, contextlib, functools, importlib.util, io, operator, os, secrets, sys, warnings
@@ -675,6 +675,29 @@ def eval_data(data:str, # comma-separated: 'samples', dataset names, folders
              ) -> dict:
     "{label: whole-image dataset} for each entry of `data` (held-out split of named datasets)."
     return {label: resolve_data(n, scale, 'valid', root) for label, n in data_names(data).items()}
+
+# %% ../nbs/00_data.ipynb #0a82cad5
+def _evenly(n, k): return range(n) if n <= k else np.linspace(0, n - 1, k).round().astype(int).tolist()
+
+def heldout_patches(datasets:dict, # {name: whole-image dataset} (e.g. `eval_data`, or the held-out part of `train_valid_data`)
+                    patch_size:int, # side of the patches, in pixels of the `key` images
+                    max_patches:int=256, # upper bound on the number of patches
+                    key:str='lr', # which image of each item to cut: 'lr' or 'hr'
+                   ) -> torch.Tensor: # (n, 3, patch_size, patch_size)
+    "Fixed patches of held-out images: a non-overlapping grid per image, evenly thinned to at most `max_patches`."
+    items = [(name, ds, i) for name, ds in datasets.items() for i in range(len(ds))]
+    if not items: raise ValueError("heldout_patches: the datasets hold no images")
+    per_image, out = -(-max_patches // len(items)), []
+    for name, ds, i in items:
+        img = ds[i][key]
+        h, w = img.shape[-2:]
+        grid = [(t, l) for t in range(0, h - patch_size + 1, patch_size) for l in range(0, w - patch_size + 1, patch_size)]
+        if not grid:
+            raise ValueError(f"heldout_patches: {name}/{ds[i]['name']} has an {key.upper()} image of {h}x{w}, smaller than patch_size={patch_size}")
+        for k in _evenly(len(grid), per_image):
+            t, l = grid[k]
+            out.append(img[:, t:t + patch_size, l:l + patch_size])
+    return torch.stack([out[k] for k in _evenly(len(out), max_patches)])
 
 # %% ../nbs/00_data.ipynb #910784ae
 def _hr_folders(path:Path) -> list[tuple[Path, Path|None]]:

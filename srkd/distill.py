@@ -75,8 +75,9 @@ class FrozenTeacher:
     "A teacher network: eval mode, no gradients, called under `torch.inference_mode()`, optionally in another dtype."
     def __init__(self, model:nn.Module, # the teacher (its weights already loaded)
                  dtype:torch.dtype|None=None, # e.g. torch.bfloat16; None keeps the model's dtype
+                 train_mode:bool=False, # run it in train mode (dropout, DropPath active), as official code that never calls eval() does
                 ):
-        self.model, self.dtype = unwrap(model).eval().requires_grad_(False), dtype
+        self.model, self.dtype, self.train_mode = unwrap(model).eval().requires_grad_(False), dtype, train_mode
         if dtype is not None: self.model.to(dtype)
 
     def to(self, *args, **kwargs):
@@ -85,12 +86,12 @@ class FrozenTeacher:
         return self
 
     def __call__(self, *args, **kwargs):
-        self.model.eval()
+        self.model.train(self.train_mode)
         with torch.inference_mode():
             if self.dtype is None: return self.model(*args, **kwargs)
             return _cast(self.model(*_cast(args, self.dtype), **_cast(kwargs, self.dtype)), torch.float32)
 
-    def __repr__(self): return f'FrozenTeacher({type(self.model).__name__}, dtype={self.dtype})'
+    def __repr__(self): return f'FrozenTeacher({type(self.model).__name__}, dtype={self.dtype}{", train mode" if self.train_mode else ""})'
 
 # %% ../nbs/05_distill.ipynb #9ce1c064
 class TeacherCB(Callback):

@@ -6,8 +6,7 @@
 __all__ = ['FA_BLOCK_BYTES', 'FEATURE_LOSS_TYPES', 'FAKD_METHODS', 'FAKD_SCALES', 'FAKD_PRESETS', 'spatial_affinity',
            'fa_block_rows', 'fa_layer_loss', 'fa_loss', 'fa_naive_kept_bytes', 'fa_benchmark', 'parse_feature_loss',
            'rcan_tap_paths', 'parse_taps', 'fakd_paper', 'check_fakd', 'fakd_recipe', 'fa_kd', 'fakd_loss_terms',
-           'needs_teacher', 'fakd_models', 'fakd_tap_pairs', 'fakd_learner', 'heldout_patches', 'affinity_distance',
-           'train_fakd']
+           'needs_teacher', 'fakd_models', 'fakd_tap_pairs', 'fakd_learner', 'affinity_distance', 'train_fakd']
 
 # %% ../nbs/10_fakd.ipynb #1ef4880a
 import json, math, subprocess, sys, time
@@ -20,7 +19,7 @@ import torch
 from torch import Tensor
 
 from .checkpoints import load_checkpoint
-from .data import data_root
+from .data import data_root, heldout_patches
 from .inference import count_params, multi_adds
 from .distill import FitNet, FrozenTeacher, Taps, TeacherCB, attention_kd, feature_channels, fitnet_kd, output_kd
 from .learner import Learner, LossTerm, MultiStep, pixel_l1, set_seed, unwrap
@@ -268,8 +267,8 @@ def _small(patch_size, bs, iters, valid_every, teacher_preset, teacher_iters):
 
 FAKD_PRESETS = {'smoke': _small(16, 4, 4, 4, 'smoke', 3), 'cpu': _small(24, 8, 1500, 500, 'cpu', 2000), 'paper': fakd_paper}
 
-def check_fakd(r:Recipe) -> Recipe:
-    "Refuse a bad `alpha`, `feature_loss` or `taps` by name; taps given as text ('2,3') become a tuple."
+def check_fakd(r:Recipe, scale:int|None=None) -> Recipe:
+    "Refuse a bad `alpha`, `feature_loss` or `taps` by name; taps given as text ('2,3') become a tuple (FAKD's options do not depend on `scale`)."
     o = r.options
     parse_feature_loss(o['feature_loss'])
     if not 0 <= o['alpha'] <= 1: raise ValueError(f"alpha={o['alpha']}: expected a weight in [0, 1]")
@@ -378,26 +377,6 @@ def fakd_learner(recipe:Recipe, # the run's recipe (`fakd_recipe`)
     return learn
 
 # %% ../nbs/10_fakd.ipynb #e410f6c0
-def _evenly(n, k): return range(n) if n <= k else np.linspace(0, n - 1, k).round().astype(int).tolist()
-
-def heldout_patches(datasets:dict, # {name: whole-image dataset with 'lr' items} (e.g. `srkd.experiment.eval_data`)
-                    patch_size:int, # side of the LR patches (the training patch size)
-                    max_patches:int=256, # upper bound on the number of patches
-                   ) -> Tensor: # (n, 3, patch_size, patch_size)
-    "Fixed LR patches of held-out images: a non-overlapping grid per image, evenly thinned to at most `max_patches`."
-    items = [(name, ds, i) for name, ds in datasets.items() for i in range(len(ds))]
-    if not items: raise ValueError("heldout_patches: the datasets hold no images")
-    per_image, out = -(-max_patches // len(items)), []
-    for name, ds, i in items:
-        lr = ds[i]['lr']
-        h, w = lr.shape[-2:]
-        grid = [(t, l) for t in range(0, h - patch_size + 1, patch_size) for l in range(0, w - patch_size + 1, patch_size)]
-        if not grid: raise ValueError(f"heldout_patches: {name}/{ds[i]['name']} has an LR of {h}x{w}, smaller than patch_size={patch_size}")
-        for k in _evenly(len(grid), per_image):
-            t, l = grid[k]
-            out.append(lr[:, t:t + patch_size, l:l + patch_size])
-    return torch.stack([out[k] for k in _evenly(len(out), max_patches)])
-
 @torch.no_grad()
 def affinity_distance(student:torch.nn.Module, # the student RCAN
                       teacher:torch.nn.Module|FrozenTeacher, # the teacher RCAN

@@ -149,7 +149,7 @@ class Method:
     train: Callable # train(run) -> `srkd.runs.Trained`
     notebook: str = 'train.ipynb' # the run notebook in nbs/ (`nbs/train.ipynb -p method NAME` runs any method)
     scales: tuple = (2, 3, 4) # scales the method trains at
-    check: Callable|None = None # check(recipe) -> recipe: refuse (or normalise) the method's own options
+    check: Callable|None = None # check(recipe, scale) -> recipe: refuse (or normalise, per scale) the method's own options
 
     def recipe(self, preset:str, # a key of `presets`
                scale:int, # the SR scale
@@ -160,7 +160,7 @@ class Method:
         if scale not in self.scales: raise ValueError(f"scale={scale}: method {self.name!r} trains at scale {', '.join(map(str, self.scales))}")
         r = pick(self.presets, preset)
         r = (r(scale) if callable(r) else r).override(**overrides)
-        return self.check(r) if self.check else r
+        return self.check(r, scale) if self.check else r
 
 METHODS: dict[str, Method] = {}
 
