@@ -21,7 +21,7 @@ def log(folder): return [json.loads(l) for l in open(Path(folder)/'train.jsonl')
 
 
 def test_every_paper_registers_its_methods():
-    assert {'scratch', 'fakd', 'student', 'kd', 'at', 'fitnet', 'kdsr', 'kdsr_aniso', 'kdsr_gan'} <= set(METHODS)
+    assert {'scratch', 'fakd', 'student', 'kd', 'at', 'fitnet', 'kdsr', 'kdsr_aniso', 'kdsr_gan', 'dukd'} <= set(METHODS)
 
 
 @pytest.mark.parametrize('method', METHODS)

@@ -30,7 +30,7 @@ def test_python3_kernelspec(nb):
 
 
 def test_entry_points_found():
-    assert {'train_sr.ipynb', 'evaluate.ipynb', 'train_fakd.ipynb', 'train_kdsr.ipynb', 'bench.ipynb'} <= {nb.name for nb in ENTRY_POINTS}
+    assert {'train_sr.ipynb', 'evaluate.ipynb', 'train_fakd.ipynb', 'train_kdsr.ipynb', 'train_dukd.ipynb', 'bench.ipynb'} <= {nb.name for nb in ENTRY_POINTS}
 
 
 @pytest.mark.parametrize('nb', ENTRY_POINTS, ids=lambda p: p.name)

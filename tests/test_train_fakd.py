@@ -4,12 +4,10 @@ teacher is trained once per out_dir and then reused, and a missing official teac
 import csv, json, math
 from pathlib import Path
 
-import numpy as np
 import pytest
 import papermill as pm
 
 from srkd.checkpoints import read_metadata, save_model
-from srkd.data import sample_images, write_image
 from srkd.models import build_model
 
 NBS = Path(__file__).resolve().parents[1]/'nbs'
@@ -26,14 +24,6 @@ def run(out_dir, **params):
 def metrics(out_dir): return json.loads((Path(out_dir)/'metrics.json').read_text())
 def train_log(out_dir): return [json.loads(l) for l in open(Path(out_dir)/'train.jsonl')]
 def logged_terms(out_dir): return {k for row in train_log(out_dir) for k in row} - {'iter', 'loss', 'lr', 'time'}
-
-
-@pytest.fixture(scope='module')
-def eval_folder(tmp_path_factory):
-    "Two small held-out HR images (crops of the validation photos): fast evaluation, 3x3 patches of 16 LR pixels each at x2."
-    d = tmp_path_factory.mktemp('eval')
-    for name, img in sample_images('valid').items(): write_image(d/f'{name}.png', np.ascontiguousarray(img[60:156, 100:196]))
-    return d
 
 
 @pytest.fixture(scope='module')
