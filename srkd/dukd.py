@@ -8,7 +8,7 @@ __all__ = ['OPS', 'INVERSE_ORDERS', 'DUKD_PAIRS', 'DUKD_TEACHER_FILES', 'DUKD_CO
            'zoom_in_loss', 'zoom_out_losses', 'UpcycleCB', 'dukd_paper', 'check_dukd', 'dukd_recipe', 'dukd_models',
            'dukd_learner', 'dukd_signals', 'train_dukd']
 
-# %% ../nbs/12_dukd.ipynb #627533e4
+# %% ../nbs/12_dukd.ipynb #53000e65
 import math
 from dataclasses import replace
 
@@ -20,13 +20,13 @@ from .checkpoints import load_checkpoint
 from .data import data_root, heldout_patches
 from .degradations import imresize_torch
 from .distill import FrozenTeacher, TeacherCB, output_kd
-from .inference import count_params
+from .inference import model_costs
 from .learner import Callback, Learner, MultiStep, pixel_l1, set_seed, unwrap
 from .methods import Method, Recipe, Stage, adam, pick, register_method
 from .models import build_model
 from .runs import Run, Trained
 
-# %% ../nbs/12_dukd.ipynb #0f480a69
+# %% ../nbs/12_dukd.ipynb #2dd2edac
 def tile_positions(scale:int, # s: the HR patch holds an s x s grid of LR-sized tiles
                    n:int, # how many distinct cells to draw, 1 to s*s
                    generator:torch.Generator|None=None, # a CPU generator (the learner's, for reproducible runs)
@@ -50,14 +50,14 @@ def zoom_in_tiles(hr:Tensor, # HR batch (B, C, s*h, s*w)
     if bad: raise ValueError(f"zoom_in_tiles: cells {bad} are outside the {rows}x{cols} grid")
     return torch.cat([hr[..., i * h:(i + 1) * h, j * w:(j + 1) * w] for i, j in positions])
 
-# %% ../nbs/12_dukd.ipynb #be06e959
+# %% ../nbs/12_dukd.ipynb #ad67564a
 def zoom_out(lr:Tensor, # LR batch (B, C, h, w) in [0, 1]
              scale:int, # s
             ) -> Tensor: # (B, C, ceil(h/s), ceil(w/s)), neither clamped nor rounded
     "DUKD's zoom-out input: the LR batch downscaled again by 1/s with MATLAB bicubic (BasicSR `imresize`)."
     return imresize_torch(lr, 1 / scale)
 
-# %% ../nbs/12_dukd.ipynb #03758bfb
+# %% ../nbs/12_dukd.ipynb #57f02e35
 OPS = ('i', 'h', 'v', 't')  # colour inversion, flip along H, flip along W, transpose: applied in this order
 INVERSE_ORDERS = {'correct': OPS[::-1], 'repo': OPS}  # undo in reverse order (exact), or re-apply in the same order (official)
 
@@ -95,7 +95,7 @@ def invert_ops(y:Tensor, # the student's outputs of `apply_ops(x, ops)`
     "Map outputs of augmented inputs back: the inverse of `apply_ops` ('correct') or the official code's re-application ('repo')."
     return apply_ops(y, ops, pick(INVERSE_ORDERS, inverse, 'inverse'))
 
-# %% ../nbs/12_dukd.ipynb #13142b99
+# %% ../nbs/12_dukd.ipynb #c1870bf5
 def zoom_in_loss(student, # callable: LR batch -> SR batch
                  teacher, # callable: LR batch -> SR batch (a `FrozenTeacher`)
                  tiles:Tensor, # zoom-in inputs from `zoom_in_tiles`
@@ -120,7 +120,7 @@ def zoom_out_losses(student, # callable: LR batch -> SR batch
                          f"not to the LR patch's {tuple(lr.shape[-2:])}: zoom-out needs an LR patch size that is a multiple of the scale")
     return F.l1_loss(sr.float(), lr.float()), F.l1_loss(sr.float(), teacher(small).float())
 
-# %% ../nbs/12_dukd.ipynb #526aef9c
+# %% ../nbs/12_dukd.ipynb #00450c5a
 class UpcycleCB(Callback):
     "DUKD's second update of every iteration: zoom-in tiles (with the label-consistency operations) and zoom-out, after step 1."
     def __init__(self, scale:int, # s
@@ -151,7 +151,7 @@ class UpcycleCB(Callback):
         learn.log(values)
         learn.update(sum(weights[k] * v for k, v in values.items()), zero_grad=not self.double_step, name='l_upcycled')
 
-# %% ../nbs/12_dukd.ipynb #4b41e369
+# %% ../nbs/12_dukd.ipynb #bc307b3d
 DUKD_PAIRS = {  # pair -> (teacher, student): `srkd.models` presets or configs, as the official configs build them
     'edsr': ('edsr_l', dict(arch='EDSR', num_feat=64, num_block=32, upscale=4, res_scale=0.1)),
     'rcan': ('rcan', 'rcan_b6'),
@@ -165,7 +165,7 @@ DUKD_TEACHER_FILES = {  # pair -> the official teacher weights at scale s, under
     'swinir': {s: f'001_classicalSR_DIV2K_s48w8_SwinIR-M_x{s}.pth' for s in (2, 3, 4)},
 }
 
-# %% ../nbs/12_dukd.ipynb #ff7aa90b
+# %% ../nbs/12_dukd.ipynb #87b793b3
 DUKD_CONFIGS = {  # (pair family, scale) -> the shipped config's (n_gt_sub, zoom_out, prob, w_pix, w_kd)
     ('edsr', 2): (2, True, 0.3, 5., 1.), ('edsr', 3): (1, True, 0.3, 5., 1.), ('edsr', 4): (1, True, 0.3, 5., 1.),
     ('rcan', 2): (1, False, 0., 1., 1.), ('rcan', 3): (1, True, 0.3, 2., 1.), ('rcan', 4): (1, False, 0., 1., 1.),
@@ -198,7 +198,7 @@ def _small(patch_size, bs, iters, milestones, every, ema, teacher_preset, teache
 DUKD_PRESETS = {'smoke': _small(12, 2, 4, (), 2, 0.5, 'smoke', 3),
                 'cpu': _small(24, 8, 1500, (1000,), 250, 0.99, 'cpu', 3000), 'paper': dukd_paper}
 
-# %% ../nbs/12_dukd.ipynb #82e18318
+# %% ../nbs/12_dukd.ipynb #2e0cbab4
 def _family(pair:str) -> str: return pair.split('_')[0]
 
 def check_dukd(r:Recipe, scale:int) -> Recipe:
@@ -236,7 +236,7 @@ def dukd_recipe(preset:str='cpu', # 'smoke', 'cpu' or 'paper'
     if scale not in DUKD_SCALES: raise ValueError(f"scale={scale}: DUKD trains at scale {', '.join(map(str, DUKD_SCALES))}")
     return check_dukd(pick(DUKD_PRESETS, preset)(scale).override(**overrides), scale)
 
-# %% ../nbs/12_dukd.ipynb #7b8c91e9
+# %% ../nbs/12_dukd.ipynb #00d30e31
 def dukd_models(recipe:Recipe, # a resolved recipe (`dukd_recipe`)
                 scale:int, # s
                 seed:int|None=None, # seed of the student's initial weights; None: `recipe.seed`
@@ -277,7 +277,7 @@ def dukd_learner(recipe:Recipe, # a resolved recipe
                    bs=recipe.bs, lr=stage.lr, opt_func=adam(recipe), sched=MultiStep(stage.milestones, stage.gamma),
                    cbs=[TeacherCB(frozen), up, *cbs], **{'seed': recipe.seed, **learner_kwargs})
 
-# %% ../nbs/12_dukd.ipynb #e1193c6a
+# %% ../nbs/12_dukd.ipynb #e94c2b55
 @torch.no_grad()
 def dukd_signals(student:nn.Module, # the trained student (e.g. the EMA weights)
                  teacher:nn.Module|FrozenTeacher, # its teacher
@@ -305,7 +305,7 @@ def dukd_signals(student:nn.Module, # the trained student (e.g. the EMA weights)
     n, m = len(lr_patches), len(hr_tiles)
     return {k: v / (m if k == 'teacher_l1_hr_tiles' else n) for k, v in sums.items()} | dict(patches=n, tiles=m)
 
-# %% ../nbs/12_dukd.ipynb #e6f1973f
+# %% ../nbs/12_dukd.ipynb #e72f5cfd
 def train_dukd(run:Run) -> Trained:
     "Train a DUKD student (or, with the upcycling off, an output-KD or scratch baseline) on a `srkd.runs.Run`."
     r, dev = run.recipe, run.device
@@ -327,12 +327,12 @@ def train_dukd(run:Run) -> Trained:
     signals = dukd_signals(final, FrozenTeacher(teacher), heldout_patches(tests, run.patch_size),
                            heldout_patches(tests, run.patch_size, key='hr'))
     print('held-out signals: ' + ', '.join(f'{k} {v:.5f}' for k, v in signals.items() if isinstance(v, float)))
-    sizes = {'student': count_params(final, trainable_only=False), 'teacher': count_params(teacher, trainable_only=False)}
+    sizes = {'student': model_costs(final), 'teacher': model_costs(teacher)}
     return Trained(final, tests, caption='student (DUKD)' if o['n_gt_sub'] or o['zoom_out'] else 'student',
                    compared={'teacher': (teacher, ('lr',))},
                    record=dict(pair=o['pair'], **{k: o[k] for k in (*UPCYCLING, 'inverse', 'double_step', 'teacher_train_mode')},
                                teacher_checkpoint=o['teacher'], teacher_trained_here=trained_here, student_init=o['student_init'],
-                               signals=signals, num_params=sizes))
+                               signals=signals, sizes=sizes))
 
 register_method(Method('dukd', 'DUKD: output KD plus zoom-in/zoom-out upcycled data and label-consistency augmentation (Zhang et al., 2023)',
                        DUKD_PRESETS, train_dukd, notebook='train_dukd.ipynb', scales=DUKD_SCALES, check=check_dukd))

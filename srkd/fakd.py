@@ -12,15 +12,13 @@ __all__ = ['FA_BLOCK_BYTES', 'FEATURE_LOSS_TYPES', 'FAKD_METHODS', 'FAKD_SCALES'
 import json, math, subprocess, sys, time
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from .checkpoints import load_checkpoint
 from .data import data_root, heldout_patches
-from .inference import count_params, multi_adds
+from .inference import model_costs
 from .distill import FitNet, FrozenTeacher, Taps, TeacherCB, attention_kd, feature_channels, fitnet_kd, output_kd
 from .learner import Learner, LossTerm, MultiStep, pixel_l1, set_seed, unwrap
 from .runs import Run, Trained
@@ -401,9 +399,6 @@ def affinity_distance(student:torch.nn.Module, # the student RCAN
     return dict(total=sum(per_tap.values()), per_tap=per_tap, patches=len(patches), patch_size=list(patches.shape[-2:]))
 
 # %% ../nbs/10_fakd.ipynb #b4944b2e
-def _costs(m): return {'num_params': count_params(m, trainable_only=False), 'multi_adds_720p': multi_adds(m),
-                       'multi_adds_lr36x64': multi_adds(m, lr_size=(36, 64))}
-
 def train_fakd(run:Run) -> Trained:
     "Train a FAKD-family student on a `srkd.runs.Run` (teacher first if the preset trains it here)."
     r, dev = run.recipe, run.device
@@ -426,7 +421,7 @@ def train_fakd(run:Run) -> Trained:
     if distance is not None:
         print(f"affinity distance to the teacher on {distance['patches']} held-out patches: {distance['total']:.4f} "
               f"(initial student {initial['total']:.4f}); per tap {distance['per_tap']}")
-    sizes = {'student': _costs(final), 'teacher': _costs(teacher) if teacher is not None else None}
+    sizes = {'student': model_costs(final), 'teacher': model_costs(teacher) if teacher is not None else None}
     return Trained(final, tests, caption=f'student ({run.method.name})',
                    compared={'teacher': (teacher, ('lr',))} if teacher is not None else {},
                    record=dict(alpha=r.options['alpha'], feature_loss=r.options['feature_loss'], taps=list(taps),

@@ -13,7 +13,7 @@ from torch.func import functional_call
 from torch.utils.flop_counter import FlopCounterMode
 
 # %% auto #0
-__all__ = ['tiled_forward', 'count_params', 'multi_adds']
+__all__ = ['tiled_forward', 'count_params', 'multi_adds', 'model_costs']
 
 # %% ../nbs/03b_inference.ipynb #5e11f55b
 def _model_device(model:nn.Module, default:torch.device) -> torch.device:
@@ -89,3 +89,9 @@ def multi_adds(model:nn.Module,          # any model; not run, only traced on th
     root = type(model).__name__ + '.'
     return {k[len(root):]: sum(v.values()) // 2 for k, v in counter.get_flop_counts().items()
             if k.startswith(root) and '.' not in k[len(root):]}
+
+# %% ../nbs/03b_inference.ipynb #6993f144
+def model_costs(model:nn.Module) -> dict:
+    "`num_params` (all parameters), `multi_adds_720p` and `multi_adds_lr36x64` of `model`"
+    return {'num_params': count_params(model, trainable_only=False), 'multi_adds_720p': multi_adds(model),
+            'multi_adds_lr36x64': multi_adds(model, lr_size=(36, 64))}

@@ -125,7 +125,7 @@ def run_record(method:str, # e.g. 'sr', 'fakd', 'kdsr'
            'seed': params.get('seed'), 'results': results, 'params': params}
     if model is not None:
         m = unwrap(model)
-        rec['num_params'] = count_params(m)
+        rec['num_params'] = count_params(m, trainable_only=False)
         try: rec['multi_adds_720p'] = multi_adds(m)
         except Exception as e: rec['multi_adds_720p'] = None; rec['multi_adds_note'] = f'not counted: {type(e).__name__}: {e}'
         rec['model_config'] = getattr(m, 'config', None)

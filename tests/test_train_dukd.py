@@ -50,7 +50,7 @@ def test_defaults_are_the_shipped_edsr_x2_config(default_run, eval_folder):
     assert set(m['results']) == set(m['teacher']) == set(m['bicubic']) == {eval_folder.name}
     s = m['signals']
     assert (s['patches'], s['tiles']) == (32, 128) and all(s[k] > 0 for k in ('inversion', 'rotation', 'teacher_l1_hr_tiles'))
-    assert m['num_params']['teacher'] > 4 * m['num_params']['student']
+    assert m['sizes']['teacher']['num_params'] > 4 * m['sizes']['student']['num_params'] == 4 * m['num_params']
 
 
 def test_upcycling_switches_and_weights(tmp_path, default_run, eval_folder):
