@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['DISTRIBUTED_ENV', 'resolve_device', 'is_main_process', 'super_resolve', 'evaluate', 'standard_callbacks',
-           'notebook_path', 'single_process_env', 'train_with_notebook', 'parameter_names', 'unknown_parameters',
-           'notebook_source', 'run_notebook', 'main']
+           'notebook_path', 'single_process_env', 'train_with_notebook', 'parameter_names', 'parameter_defaults',
+           'unknown_parameters', 'notebook_source', 'run_notebook', 'minimal_tracebacks', 'main']
 
 # %% ../nbs/06_experiment.ipynb #95459e4f
 import ast, contextlib, difflib, json, os
@@ -143,10 +143,22 @@ def parameter_names(nb:dict, # a notebook, as JSON
                     notebook:str|Path='the notebook', # its name, for the error
                    ) -> list[str]:
     "The names that a notebook's cell tagged `parameters` assigns, in order."
+    return [t.target.id if isinstance(t, ast.AnnAssign) else t.targets[0].id for t in _assignments(nb, notebook)]
+
+def _assignments(nb, notebook):
     cell = next((c for c in nb['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])), None)
     if cell is None: raise ValueError(f"{notebook} has no cell tagged 'parameters'")
-    return [t.target.id if isinstance(t, ast.AnnAssign) else t.targets[0].id
-            for t in ast.parse(''.join(cell['source'])).body if isinstance(t, (ast.Assign, ast.AnnAssign))]
+    return [t for t in ast.parse(''.join(cell['source'])).body if isinstance(t, (ast.Assign, ast.AnnAssign))]
+
+def parameter_defaults(nb:dict, # a notebook, as JSON
+                       notebook:str|Path='the notebook', # its name, for the error
+                      ) -> dict:
+    "The default values of a notebook's parameters (those written as Python literals)."
+    out = {}
+    for t in _assignments(nb, notebook):
+        try: out[t.target.id if isinstance(t, ast.AnnAssign) else t.targets[0].id] = ast.literal_eval(t.value)
+        except ValueError: pass  # not a literal (e.g. computed from another parameter)
+    return out
 
 def unknown_parameters(unknown:list, # names given that the notebook does not have
                        names:list, # its parameters
@@ -188,6 +200,11 @@ def run_notebook(notebook:str|Path, # the notebook to execute
     ns = {'__name__': '__main__'}
     exec(compile(notebook_source(notebook, params or {}), str(notebook), 'exec'), ns)
     return ns
+
+def minimal_tracebacks():
+    "Under IPython (papermill, JupyterLab), show errors as their one-line message, as `%xmode Minimal` does; elsewhere nothing."
+    from IPython import get_ipython
+    if (ip := get_ipython()) is not None: ip.InteractiveTB.set_mode(mode='Minimal')
 
 def main(argv:list[str]|None=None):
     "Console script `srkd_run NOTEBOOK [-p NAME VALUE]... [-y YAML] [-f params.yaml]`: run a notebook as a script (e.g. under torchrun)."

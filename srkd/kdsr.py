@@ -830,7 +830,10 @@ def train_kdsr(run:Run) -> Trained:
         student = run.fit(learn_g, 'gan')
         compared['kdsrnet_student'] = (net_s, ('lr',))
     run.save(student, 'student.safetensors', stage='student', setting=setting)
-    return Trained(student, tests, caption='KDSRGAN_S' if setting == 'gan' else 'KDSR_S', compared=compared,
+    note = ("teacher: KDSR_T, which sees the HR image as well as the LR (a reference, not a blind model)"
+            + ('' if run.params.get('preset') == 'paper' else "; at this preset its degradation representation has not "
+               "learned the degradations yet, so it need not beat the student (KDSR chapter, 'Results at CPU scale')") + '.')
+    return Trained(student, tests, caption='KDSRGAN_S' if setting == 'gan' else 'KDSR_S', compared=compared, note=note,
                    record=dict(setting=setting, **({} if setting == 'gan' else {'kdsrnet_student': None}),
                                distillation={'probe': 'held-out patches: 64 crops of the validation images, one degradation each',
                                              'init': gap_init, 'final': gap_final}))

@@ -16,7 +16,7 @@ from torch import nn
 
 import srkd
 from .data import atomic_path, atomic_write_text
-from .experiment import is_main_process, super_resolve
+from .experiment import is_main_process, notebook_path, parameter_defaults, super_resolve
 from .inference import count_params, multi_adds
 from .learner import unwrap
 from .metrics import calculate_psnr, to_uint8
@@ -63,9 +63,10 @@ def crops_figure(model:nn.Module|None, # SR model (None: bicubic only)
                  crop:int=32, # crop size in LR pixels
                  device='cpu',
                  label:str='SR', # column title of the model's output
+                 title:str|None=None, # what the images are, e.g. the test set with its degradation
                  **kw, # tile, overlap, multiple_of, forward
                 ):
-    "Figure with rows of LR / bicubic / SR / HR crops of the first `n` images."
+    "Figure with rows of LR / bicubic / SR / HR crops of the first `n` images, each crop with its own Y-PSNR."
     import matplotlib.pyplot as plt
     if model is not None: model = unwrap(model).to(device).eval()
     n = min(n, len(dataset))
@@ -85,6 +86,8 @@ def crops_figure(model:nn.Module|None, # SR model (None: bicubic only)
             score = '' if name in ('LR', 'HR') else f"\n{calculate_psnr(imgs[name], hr, 0, test_y_channel=True):.2f} dB"
             ax.set_title(f"{name}{score}", fontsize=9)
         axes[r][0].set_ylabel(item['name'], fontsize=9)
+    fig.suptitle(f"{title + ', ' if title else ''}x{scale}: centre crops of {crop}x{crop} LR pixels; dB: Y-PSNR of the crop",
+                 fontsize=9)
     fig.tight_layout()
     if path is not None and is_main_process():
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=100)
@@ -105,11 +108,13 @@ def _cli_value(v) -> str:
 
 def papermill_command(notebook:str, # e.g. 'nbs/train_sr.ipynb'
                       params:dict, # every parameter of the run
+                      defaults:dict|None=None, # the notebook's defaults: a None that is also the default is left out
                      ) -> str:
     "The papermill command that re-runs `notebook` with `params` (lists and dicts go through `-y`)."
     out = str(Path(params.get('out_dir') or 'out') / Path(notebook).name)
+    defaults = defaults or {}
     args = [f'-p {k} {_cli_value(v)}' if v is None or isinstance(v, (str, bool, int, float)) else
-            f'-y {shlex.quote(json.dumps({k: v}))}' for k, v in params.items()]
+            f'-y {shlex.quote(json.dumps({k: v}))}' for k, v in params.items() if not (v is None and k in defaults and defaults[k] is None)]
     return ' '.join(['papermill', notebook, shlex.quote(out)] + args)
 
 def run_record(method:str, # e.g. 'sr', 'fakd', 'kdsr'
@@ -120,9 +125,11 @@ def run_record(method:str, # e.g. 'sr', 'fakd', 'kdsr'
                started:float|None=None, # time.time() at the start of the run
                **extra, # anything else worth keeping (recipe, teacher results, ...)
               ) -> dict:
-    "The content of `metrics.json`."
-    rec = {'method': method, 'scale': params.get('scale'), 'preset': params.get('preset'), 'data': params.get('data'),
-           'seed': params.get('seed'), 'results': results, 'params': params}
+    "The content of `metrics.json`: `data` is the training data the run used (the recipe's when the parameter was None)."
+    recipe = extra.get('recipe') or {}
+    rec = {'method': method, 'scale': params.get('scale'), 'preset': params.get('preset'),
+           'data': params.get('data') or recipe.get('data'), 'seed': params.get('seed', recipe.get('seed')),
+           'results': results, 'params': params}
     if model is not None:
         m = unwrap(model)
         rec['num_params'] = count_params(m, trainable_only=False)
@@ -134,8 +141,12 @@ def run_record(method:str, # e.g. 'sr', 'fakd', 'kdsr'
     rec['environment'] = {'srkd': srkd.__version__, 'torch': torch.__version__, 'python': platform.python_version(),
                           'device': (torch.cuda.get_device_name() if torch.cuda.is_available() else platform.processor() or 'cpu'),
                           'threads': torch.get_num_threads(), 'git': _git_revision()}
-    rec['command'] = papermill_command(notebook, params)
+    rec['command'] = papermill_command(notebook, params, _defaults(notebook))
     return rec
+
+def _defaults(notebook):
+    try: return parameter_defaults(json.loads(notebook_path(Path(notebook).name).read_text(encoding='utf-8')))
+    except (FileNotFoundError, ValueError): return {}
 
 def save_run(out_dir:str|Path, # the run's folder
              record:dict, # from `run_record`

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['RESUMABLE', 'RUN_PARAMS', 'SCRATCH_PRESETS', 'Trained', 'run_settings', 'settings_differences', 'RunFolder',
-           'SegmentTimeCB', 'Run', 'report', 'notebook_parameters', 'run_method', 'train_scratch']
+           'SegmentTimeCB', 'Run', 'report', 'results_summary', 'notebook_parameters', 'run_method', 'train_scratch']
 
 # %% ../nbs/06b_runs.ipynb #2726f670
 import ast, datetime, json, os, shutil, socket, time
@@ -33,6 +33,7 @@ class Trained:
     caption: str|None = None # its column title in crops.png (default: `label`)
     compared: dict = field(default_factory=dict) # {record key: (network, model inputs)} evaluated beside it, e.g. the teacher
     record: dict = field(default_factory=dict) # the method's own entries of metrics.json (measurements, settings)
+    note: str|None = None # what a reader of its results table must know (e.g. why its teacher need not beat it)
 
 # %% ../nbs/06b_runs.ipynb #40a4b9aa
 RESUMABLE = ('iters', 'eval_data', 'valid_every', 'checkpoint_every')  # recipe settings a resumed run may change
@@ -245,7 +246,6 @@ def report(run:Run, # the run
     for key, (net, inputs) in trained.compared.items():
         scores[key] = evaluate(net, tests, scale, dev, inputs=inputs, tile=run.tile if tuple(inputs) == ('lr',) else None)
     scores[trained.label] = results, rows
-    print(results_table({k: v[0] for k, v in scores.items()}))
     for key, (_, key_rows) in scores.items(): tagged += [{'model': key, **row} for row in key_rows]
     stages = [s.name for s in run.recipe.stages]
     iters = run.iters_done.get(stages[0]) if len(stages) == 1 else {s: run.iters_done.get(s) for s in stages}
@@ -255,12 +255,30 @@ def report(run:Run, # the run
     if run.folder is not None: record.update(wall_time_s=run.folder.wall_time_s, segments=len(run.folder.segments))
     if run.is_main:
         save_run(run.out, record, tagged)
-        for fig in (crops_figure(trained.result, next(iter(tests.values())), scale, run.out/'crops.png', device=dev,
-                                 label=trained.caption or trained.label, tile=run.tile),
+        first = next(iter(tests))
+        for fig in (crops_figure(trained.result, tests[first], scale, run.out/'crops.png', device=dev,
+                                 label=trained.caption or trained.label, tile=run.tile, title=first),
                     curves_figure({s.name: run.stage_dir(s.name) for s in run.recipe.stages}, run.out/'curves.png')):
             plt.show(); plt.close(fig)
-        print(f'results written to {run.out.resolve()}')
+        print(results_summary(run, trained, {k: v[0] for k, v in scores.items()}))
     return record
+
+def results_summary(run:Run, # the run
+                    trained:Trained, # what its method trained
+                    scores:dict, # column -> evaluate's summary: bicubic, the compared networks, the trained one
+                   ) -> str:
+    "The end of a run's output: the results table, what its numbers are, and what the run wrote where."
+    files = sorted(p.name for p in run.out.iterdir() if p.is_file() and not p.name.startswith('.'))
+    compared = ', '.join(f'{k} (evaluated alike)' for k in trained.compared)
+    lines = [f"{run.method.name} x{run.scale}, preset {run.params.get('preset', 'cpu')!r}:", results_table(scores), '',
+             f"Y-PSNR (dB) / Y-SSIM of whole held-out images, per test set (the name says its degradation): Y channel, "
+             f"{run.scale}-pixel border cropped, outputs rounded to 8 bits; higher is better.",
+             f"bicubic: the same LR images upscaled by MATLAB bicubic; {trained.label}: the network this run trained"
+             + (f"; {compared}" if compared else '') + '.']
+    if trained.note: lines.append(trained.note)
+    lines += ['', f"written to {run.out.resolve()}: {', '.join(files)}",
+              "crops.png: LR / bicubic / output / HR crops of the first test set (dB per crop); curves.png: training losses and validation PSNR."]
+    return '\n'.join(lines)
 
 # %% ../nbs/06b_runs.ipynb #36230435
 _SHELL_NAMES = {'In', 'Out', 'get_ipython', 'exit', 'quit'}  # what IPython puts in a notebook's namespace

@@ -1,5 +1,5 @@
 """The papermill entry points run end to end with smoke-sized parameters, and their parameters take effect."""
-import csv, json
+import csv, json, re
 from pathlib import Path
 
 import pytest
@@ -53,8 +53,10 @@ def test_train_sr_amp_takes_effect(sr_x3, tmp_path):
 
 
 def test_evaluate_checkpoint_and_bicubic(sr_x3, tmp_path):
-    m = metrics(run('evaluate.ipynb', tmp_path/'model', checkpoint=str(sr_x3/'model.safetensors'), scale=3))
+    "The scale comes from an srkd checkpoint (no -p scale); a classic model is scored on bicubic LR."
+    m = metrics(run('evaluate.ipynb', tmp_path/'model', checkpoint=str(sr_x3/'model.safetensors')))
     assert m['scale'] == 3 and m['results']['samples']['n_images'] == 2 and m['num_params'] > 0
+    assert (m['params']['degradation'], m['trained_by']) == ('bicubic', 'scratch') and '-p degradation bicubic' in m['command']
     trained = metrics(sr_x3)['results']['samples']  # the saved weights score what the training run scored before saving
     assert all(abs(m['results']['samples'][k] - trained[k]) < 1e-6 for k in ('psnr_y', 'ssim_y', 'psnr_rgb')), (m['results'], trained)
     b = metrics(run('evaluate.ipynb', tmp_path/'bicubic', scale=3))['results']['samples']
@@ -62,8 +64,26 @@ def test_evaluate_checkpoint_and_bicubic(sr_x3, tmp_path):
 
 
 def test_evaluate_refuses_a_checkpoint_of_another_scale(sr_x3, tmp_path):
-    with pytest.raises(pm.PapermillExecutionError, match=r'is a x3 EDSR; scale=2 was asked'):
+    with pytest.raises(pm.PapermillExecutionError, match=r'is a x3 EDSR; scale=2 was asked') as e:
         run('evaluate.ipynb', tmp_path, checkpoint=str(sr_x3/'model.safetensors'), scale=2)
+    plain = [re.sub(r'\x1b\[[0-9;]*m', '', line).strip() for line in e.value.traceback]
+    assert plain == [f"ValueError: {e.value.evalue}"]  # the cell's error is its one-line message, not a traceback
+
+
+@pytest.mark.parametrize('params, message', [
+    (dict(), r"scale=None: bicubic needs the scale"),
+    (dict(checkpoint='nothing.safetensors'), r"checkpoint='.*nothing.safetensors' is not a file"),
+    (dict(scale=2, degradation='jpeg'), r"degradation='jpeg'; expected one of bicubic, iso, aniso, gan, realesrgan"),
+])
+def test_evaluate_bad_parameters(tmp_path, params, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        run('evaluate.ipynb', tmp_path, **params)
+
+
+def test_evaluate_degradation_takes_effect(tmp_path):
+    m = metrics(run('evaluate.ipynb', tmp_path, scale=2, degradation='realesrgan', seed=3))
+    assert list(m['results']) == ['samples Real-ESRGAN 3'] and '-p seed 3' in m['command']
+    assert m['results']['samples Real-ESRGAN 3']['psnr_y'] < 30.  # far below bicubic on clean bicubic LR (about 33 dB)
 
 
 @pytest.mark.parametrize('params, message', [

@@ -69,6 +69,18 @@ def test_student_file_is_the_blind_model_that_was_scored(iso_x4):
     assert abs(again['samples σ1.8']['psnr_y'] - metrics(iso_x4)['results']['samples σ1.8']['psnr_y']) < 1e-9
 
 
+def test_evaluate_scores_the_student_on_its_protocol(iso_x4, tmp_path):
+    "evaluate.ipynb reads the scale and the method from the student's file: a KDSR student is scored on Gaussian8 blur."
+    out = tmp_path/'eval'; out.mkdir()
+    with one_thread():
+        pm.execute_notebook(str(NBS/'evaluate.ipynb'), str(out/'evaluate.ipynb'), cwd=str(NBS), progress_bar=False,
+                            parameters={'checkpoint': str(iso_x4/'student.safetensors'), 'out_dir': str(out)})
+    m, trained = metrics(out), metrics(iso_x4)
+    assert (m['scale'], m['params']['degradation'], m['trained_by']) == (4, 'iso', 'kdsr')
+    assert len(m['results']) == 8 and set(trained['results']) <= set(m['results'])  # all of Gaussian8 x4
+    for name, r in trained['results'].items(): assert abs(m['results'][name]['psnr_y'] - r['psnr_y']) < 1e-6
+
+
 def test_aniso_runs_the_kd_only_warm_up(tmp_path):
     out = run(tmp_path, setting='aniso')
     m = metrics(out)
