@@ -221,6 +221,8 @@ def curves_figure(stages:dict, # stage name -> its folder (written by `LogCB`), 
     many = len(stages) > 1
     for name, folder in stages.items(): plot_validation(folder, b, label=name if many else None, mean=many)
     if many: b.set_xlabel('iteration of the stage'); b.set_ylabel('mean validation Y-PSNR (dB)')
+    fig.suptitle(f"training of {', '.join(stages)}: loss terms, smoothed (left); validation Y-PSNR on the held-out images (right)",
+                 fontsize=9)
     fig.tight_layout()
     if path is not None and is_main_process():
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=100)
