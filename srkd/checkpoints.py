@@ -19,7 +19,7 @@ from .models import ARCHS, build_model
 # %% auto #0
 __all__ = ['MEANSHIFT_KEYS', 'probe_values', 'probe_fill_', 'probe_input', 'probe_stats', 'probe_errors', 'read_checkpoint',
            'unwrap_state_dict', 'is_official_naming', 'convert_official', 'meanshift_deviation', 'check_fit',
-           'load_checkpoint', 'save_model', 'read_metadata', 'load_model']
+           'load_checkpoint', 'save_model', 'read_metadata', 'load_model', 'load_sr_model']
 
 # %% ../nbs/03a_checkpoints.ipynb #775079cf
 _M32 = np.uint64(0xFFFFFFFF)
@@ -302,3 +302,27 @@ def load_model(path:str|Path,          # a file written by `save_model`
     if meta['config'].get('arch') not in ARCHS and module.split('.')[0] == 'srkd': importlib.import_module(module)
     model = build_model(meta['config'])
     return load_checkpoint(model, path).to(device).eval()
+
+# %% ../nbs/03a_checkpoints.ipynb #5ac54e94
+def load_sr_model(path:str|Path,  # an srkd `.safetensors` file, or an official `.pth`/`.pt`/`.safetensors` file
+                  model:str=None, # architecture preset (`srkd.models.MODEL_PRESETS`): needed for an official file
+                  scale:int=None, # None: the srkd file's; needed for an official file
+                  device:str|torch.device='cpu',
+                 ) -> tuple[nn.Module, int, dict]: # the model (eval mode), its scale, the srkd metadata ({} if official)
+    "An SR model from any checkpoint: an srkd file names its architecture and scale, an official one needs `model` and `scale`"
+    path = Path(path)
+    if not path.is_file(): read_checkpoint(path)  # raises: a folder, or a missing file, named
+    if path.suffix == '.safetensors' and model is None:
+        meta = read_metadata(path)
+        trained = meta['config']
+        trained_scale = trained.get('upscale', trained.get('scale'))
+        if scale is not None and trained_scale != scale:
+            raise ValueError(f"checkpoint {path} is a x{trained_scale} {trained['arch']}; scale={scale} was asked "
+                             f"(leave scale out, or pass a x{scale} checkpoint)")
+        return load_model(path, device), trained_scale, meta
+    if model is None:
+        unwrap_state_dict(read_checkpoint(path), path=path)  # a training state or an unreadable file says so first
+        raise ValueError(f"checkpoint {path} is not an srkd .safetensors file: give its architecture preset and scale "
+                         f"(model and scale, e.g. rcan and 4)")
+    if scale is None: raise ValueError(f"checkpoint {path} is an official file: give its scale too (scale, e.g. 4)")
+    return load_checkpoint(build_model(model, scale=scale), path).to(device).eval(), scale, {}

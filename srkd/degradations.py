@@ -18,7 +18,7 @@ from PIL import Image
 from scipy import special
 
 # %% auto #0
-__all__ = ['KERNEL_TYPES', 'cubic', 'imresize_weights', 'imresize', 'imresize_torch', 'quantize', 'bicubic_lr',
+__all__ = ['KERNEL_TYPES', 'cubic', 'imresize_taps', 'imresize_weights', 'imresize', 'imresize_torch', 'quantize', 'bicubic_lr',
            'isotropic_gaussian_kernel', 'anisotropic_gaussian_kernel', 'generalized_gaussian_kernel', 'plateau_kernel',
            'sinc_kernel', 'filter2d', 'add_gaussian_noise', 'add_poisson_noise', 'jpeg', 'usm_sharp',
            'random_blur_kernel', 'RealESRGANDegradation']
@@ -33,25 +33,30 @@ def cubic(x:np.ndarray, # distances in input pixels
                     np.where(x < 2, a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a, 0.0))
 
 # %% ../nbs/01_degradations.ipynb #3ec0cf9d
+def imresize_taps(out_len:int, # output length, MATLAB's ceil(in_len * scale)
+                  scale:float, # scale factor (< 1 shrinks)
+                  antialiasing:bool=True, # widen the kernel by 1/scale when shrinking
+                 ) -> tuple[np.ndarray, np.ndarray]: # (out_len, taps) 1-based input positions (may fall outside) and weights
+    "MATLAB `imresize` bicubic taps: for each output pixel, the input positions it reads and their normalised weights."
+    shrink = scale < 1 and antialiasing
+    width = 4.0 / scale if shrink else 4.0
+    u = np.arange(1, out_len + 1) / scale + 0.5 * (1 - 1 / scale)
+    idx = np.floor(u - width / 2)[:, None] + np.arange(math.ceil(width) + 2)
+    w = scale * cubic((u[:, None] - idx) * scale) if shrink else cubic(u[:, None] - idx)
+    return idx.astype(np.int64), w / w.sum(1, keepdims=True)
+
 @lru_cache(maxsize=256)
 def imresize_weights(in_len:int, # input length along the axis
                      out_len:int, # output length, MATLAB's ceil(in_len * scale)
                      scale:float, # scale factor (< 1 shrinks)
                      antialiasing:bool=True, # widen the kernel by 1/scale when shrinking
                     ) -> np.ndarray:
-    "MATLAB `imresize` bicubic as an `(out_len, in_len)` float64 matrix (read-only, cached)."
-    shrink = scale < 1 and antialiasing
-    width = 4.0 / scale if shrink else 4.0
-    u = np.arange(1, out_len + 1) / scale + 0.5 * (1 - 1 / scale)
-    left = np.floor(u - width / 2)
-    taps = math.ceil(width) + 2
-    idx = left[:, None] + np.arange(taps)
-    w = scale * cubic((u[:, None] - idx) * scale) if shrink else cubic(u[:, None] - idx)
-    w = w / w.sum(1, keepdims=True)
+    "MATLAB `imresize` bicubic as an `(out_len, in_len)` float64 matrix (read-only, cached): taps outside mirror back in."
+    idx, w = imresize_taps(out_len, scale, antialiasing)
     mirror = np.concatenate([np.arange(in_len), np.arange(in_len)[::-1]])
-    cols = mirror[np.mod(idx.astype(np.int64) - 1, 2 * in_len)]
+    cols = mirror[np.mod(idx - 1, 2 * in_len)]
     m = np.zeros((out_len, in_len))
-    np.add.at(m, (np.repeat(np.arange(out_len), taps), cols.ravel()), w.ravel())
+    np.add.at(m, (np.repeat(np.arange(out_len), idx.shape[1]), cols.ravel()), w.ravel())
     m.flags.writeable = False
     return m
 

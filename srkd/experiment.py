@@ -20,6 +20,7 @@ from torch import nn
 import srkd
 from .data import repo_root
 from .degradations import imresize_torch
+from .iqa import iqa_scores
 from .metrics import sr_scores
 from .inference import tiled_forward
 from .learner import EMACB, ValidateCB, LogCB, ProgressCB, CheckpointCB, default_device, unwrap
@@ -64,14 +65,20 @@ def _scores_of(sr, hr, scale, where):
     try: return sr_scores(sr.float(), hr, scale)
     except ValueError as e: raise ValueError(f"{where} ({hr.shape[-1]}x{hr.shape[-2]} HR pixels): {e}") from None
 
+def _iqa_of(sr, hr, scale, lpips, niqe, where):
+    try: return iqa_scores(sr, hr, scale, lpips, niqe)
+    except ValueError as e: raise ValueError(f"{where} ({hr.shape[-1]}x{hr.shape[-2]} HR pixels): {e}") from None
+
 def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or None for bicubic
              datasets:dict, # {name: whole-image dataset with 'lr', 'hr', 'name'}
              scale:int, # SR scale (the border crop)
              device:torch.device|str='cpu',
              inputs:tuple=('lr',), # dataset fields the model takes, LR first (a KDSR teacher: ('lr', 'hr'))
+             lpips:nn.Module|None=None, # an `srkd.iqa.LPIPS` network: LPIPS too (RGB, whole image)
+             niqe:bool=False, # NIQE of the SR images too (Y, crop = scale)
              **kw, # tile, overlap, multiple_of, forward (see `super_resolve`)
             ) -> tuple[dict, list[dict]]: # ({dataset: means}, per-image rows)
-    "Per-image and mean PSNR/SSIM (Y, crop = scale) and RGB PSNR of `model` on `datasets`."
+    "Per-image and mean PSNR/SSIM (Y, crop = scale) and RGB PSNR of `model` on `datasets`, with LPIPS and NIQE if asked."
     if model is not None: model = unwrap(model).to(device).eval()
     rows = []
     for dname, ds in datasets.items():
@@ -81,9 +88,11 @@ def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or Non
             sr, hr = super_resolve(model, item[inputs[0]][None].to(device), scale, extra=extra, **kw), item['hr'][None].to(device)
             if sr.shape != hr.shape:
                 raise ValueError(f"{dname}/{item['name']}: SR {tuple(sr.shape[1:])} and HR {tuple(hr.shape[1:])} differ")
+            where = f"{dname}/{item['name']}"
             rows.append({'dataset': dname, 'image': item['name'], 'height': hr.shape[-2], 'width': hr.shape[-1],
-                         **_scores_of(sr, hr, scale, f"{dname}/{item['name']}")})
-    summary = {d: {k: float(np.mean([r[k] for r in rows if r['dataset'] == d])) for k in ('psnr_y', 'ssim_y', 'psnr_rgb')}
+                         **_scores_of(sr, hr, scale, where), **_iqa_of(sr.float(), hr, scale, lpips, niqe, where)})
+    keys = ('psnr_y', 'ssim_y', 'psnr_rgb') + (('lpips',) if lpips is not None else ()) + (('niqe',) if niqe else ())
+    summary = {d: {k: float(np.mean([r[k] for r in rows if r['dataset'] == d])) for k in keys}
                | {'n_images': sum(r['dataset'] == d for r in rows)} for d in datasets}
     return summary, rows
 
@@ -93,10 +102,11 @@ def standard_callbacks(out_dir:str|Path, # the run's folder (logs and the traini
                        checkpoint_every:int, # training-state period in iterations
                        ema:float=0., # EMA decay; 0: no EMA
                        progress_every:int=50, # print period
+                       lpips:nn.Module|None=None, # an `srkd.iqa.LPIPS` network: validation scores LPIPS too
                       ) -> list:
     "EMA (if any), validation, JSONL logs, progress and checkpoints, in that order."
     cbs = [EMACB(ema)] if ema else []
-    return cbs + [ValidateCB(valid_every, 'ema' if ema else 'model'), LogCB(out_dir), ProgressCB(progress_every),
+    return cbs + [ValidateCB(valid_every, 'ema' if ema else 'model', lpips=lpips), LogCB(out_dir), ProgressCB(progress_every),
                   CheckpointCB(Path(out_dir)/'state.pt', checkpoint_every)]
 
 # %% ../nbs/06_experiment.ipynb #7d9468e1

@@ -27,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .data import atomic_path
+from .iqa import calculate_lpips_pt
 from .metrics import sr_scores
 
 # %% ../nbs/04_learner.ipynb #10e1a096
@@ -472,8 +473,9 @@ def _gather(obj) -> list:
 def validate(self:Learner, model:nn.Module|None=None, # default: `learn.model`
              datasets=None, # default: `learn.valid_ds`; a dataset or a dict name -> dataset
              forward:Callable|None=None, # forward(model, *inputs) -> preds; default model(*inputs)
-            ) -> list[dict]: # one row per dataset: dataset, psnr, ssim, n
-    "Y-channel PSNR/SSIM (crop_border = scale) of whole 8-bit-rounded SR images."
+             lpips:nn.Module|None=None, # an `srkd.iqa.LPIPS` network (`lpips_model`): LPIPS per image as well
+            ) -> list[dict]: # one row per dataset: dataset, psnr, ssim, (lpips,) n
+    "Y-channel PSNR/SSIM (crop_border = scale) of whole 8-bit-rounded SR images, and their LPIPS if a network is given."
     model = unwrap(self.model if model is None else model)
     datasets = self.valid_ds if datasets is None else datasets
     if datasets is None: raise ValueError("validate: no datasets (pass valid_ds to the Learner or datasets= here)")
@@ -493,10 +495,12 @@ def validate(self:Learner, model:nn.Module|None=None, # default: `learn.model`
                                          "(is HR mod-cropped to the scale?)")
                     try: scores = sr_scores(sr, hr, crop_border=hr.shape[-1] // b['lr'].shape[-1])
                     except ValueError as e: raise ValueError(f"validate: {dname} image '{name}' ({hr.shape[-1]}x{hr.shape[-2]} HR pixels): {e}") from None
-                    rows.append({'dataset': dname, 'name': name, 'psnr': scores['psnr_y'], 'ssim': scores['ssim_y']})
+                    rows.append({'dataset': dname, 'name': name, 'psnr': scores['psnr_y'], 'ssim': scores['ssim_y']}
+                                | ({} if lpips is None else {'lpips': calculate_lpips_pt(sr, hr, lpips).item()}))
     finally: model.train(was_training)
     self.valid_images = [r for part in _gather(rows) for r in part]
-    return [{'dataset': d, 'psnr': float(np.mean([r['psnr'] for r in rs])), 'ssim': float(np.mean([r['ssim'] for r in rs])), 'n': len(rs)}
+    keys = ('psnr', 'ssim') + (() if lpips is None else ('lpips',))
+    return [{'dataset': d, **{k: float(np.mean([r[k] for r in rs])) for k in keys}, 'n': len(rs)}
             for d in datasets for rs in [[r for r in self.valid_images if r['dataset'] == d]]]
 
 # %% ../nbs/04_learner.ipynb #a93739bc
@@ -506,14 +510,15 @@ class ValidateCB(Callback):
     def __init__(self, every:int, # validation period in iterations
                  validate_with:str='model', # 'model' or 'ema' (needs `EMACB`)
                  forward:Callable|None=None, # passed to `validate` (e.g. a tiled forward)
+                 lpips:nn.Module|None=None, # an `srkd.iqa.LPIPS` network: validation reports LPIPS too
                 ):
         if validate_with not in ('model', 'ema'): raise ValueError(f"ValidateCB: validate_with must be 'model' or 'ema', got {validate_with!r}")
-        self.every, self.validate_with, self.forward = every, validate_with, forward
+        self.every, self.validate_with, self.forward, self.lpips = every, validate_with, forward, lpips
     def after_iter(self, learn):
         if learn.iter % self.every and learn.iter != learn.n_iters: return
         model = learn.model if self.validate_with == 'model' else learn.ema_model
         if model is None: raise ValueError("ValidateCB(validate_with='ema') needs an EMACB among the callbacks")
-        learn.valid_results = [{'iter': learn.iter, **r} for r in learn.validate(model, forward=self.forward)]
+        learn.valid_results = [{'iter': learn.iter, **r} for r in learn.validate(model, forward=self.forward, lpips=self.lpips)]
         learn.callback('after_validate')
 
 # %% ../nbs/04_learner.ipynb #1f6b4223
@@ -573,7 +578,9 @@ class ProgressCB(Callback):
             self.bar.update(learn.iter - self.start)
     def after_validate(self, learn):
         if learn.is_main:
-            for r in learn.valid_results: print(f"iter {r['iter']} {r['dataset']}: PSNR {r['psnr']:.3f} dB  SSIM {r['ssim']:.4f}  ({r['n']} images)", flush=True)
+            for r in learn.valid_results:
+                lp = f"  LPIPS {r['lpips']:.4f}" if 'lpips' in r else ''
+                print(f"iter {r['iter']} {r['dataset']}: PSNR {r['psnr']:.3f} dB  SSIM {r['ssim']:.4f}{lp}  ({r['n']} images)", flush=True)
 
 # %% ../nbs/04_learner.ipynb #9ee7355e
 class TensorBoardCB(Callback):
@@ -593,7 +600,8 @@ class TensorBoardCB(Callback):
     def after_validate(self, learn):
         if self.writer is None: return
         for r in learn.valid_results:
-            for k in ('psnr', 'ssim'): self.writer.add_scalar(f"valid/{r['dataset']}/{k}", r[k], r['iter'])
+            for k in ('psnr', 'ssim', 'lpips'):
+                if k in r: self.writer.add_scalar(f"valid/{r['dataset']}/{k}", r[k], r['iter'])
     def cleanup_fit(self, learn):
         if self.writer is not None: self.writer.close()
         self.writer = None

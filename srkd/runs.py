@@ -16,6 +16,7 @@ from torch import nn
 
 from .checkpoints import save_model
 from .data import atomic_path, atomic_write_text, eval_data, train_valid_data
+from .iqa import lpips_from_env
 from .experiment import (evaluate, is_main_process, notebook_path, parameter_names, resolve_device, standard_callbacks,
                              train_with_notebook, unknown_parameters)
 from .records import crops_figure, curves_figure, mean_scores, results_table, run_record, save_run
@@ -183,7 +184,7 @@ class Run:
     def callbacks(self, stage:str|None=None) -> list:
         "The standard callbacks of `stage`: EMA (if the recipe keeps one), validation, logs, progress, training state."
         r = self.recipe
-        cbs = standard_callbacks(self.stage_dir(stage), r.valid_every, r.checkpoint_every, r.ema)
+        cbs = standard_callbacks(self.stage_dir(stage), r.valid_every, r.checkpoint_every, r.ema, lpips=lpips_from_env(self.device))
         return cbs + ([SegmentTimeCB(self.folder, r.checkpoint_every)] if self.folder is not None else [])
 
     def schedule(self, stage:str|None=None) -> MultiStep:
@@ -240,18 +241,19 @@ def report(run:Run, # the run
           ) -> dict:
     "Evaluate `trained` beside bicubic and its compared networks, print the table, write the record and figures; return the record."
     import matplotlib.pyplot as plt
-    tests, scale, dev = trained.tests, run.scale, run.device
-    results, rows = evaluate(trained.result, tests, scale, dev, tile=run.tile)
-    scores, tagged = {'bicubic': evaluate(None, tests, scale)}, []
+    tests, scale, dev, lp = trained.tests, run.scale, run.device, lpips_from_env(run.device)
+    results, rows = evaluate(trained.result, tests, scale, dev, tile=run.tile, lpips=lp)
+    scores, tagged = {'bicubic': evaluate(None, tests, scale, lpips=lp)}, []
     for key, (net, inputs) in trained.compared.items():
-        scores[key] = evaluate(net, tests, scale, dev, inputs=inputs, tile=run.tile if tuple(inputs) == ('lr',) else None)
+        scores[key] = evaluate(net, tests, scale, dev, inputs=inputs, tile=run.tile if tuple(inputs) == ('lr',) else None, lpips=lp)
+    keys = ('psnr_y', 'ssim_y') + (('lpips',) if lp is not None else ())
     scores[trained.label] = results, rows
     for key, (_, key_rows) in scores.items(): tagged += [{'model': key, **row} for row in key_rows]
     stages = [s.name for s in run.recipe.stages]
     iters = run.iters_done.get(stages[0]) if len(stages) == 1 else {s: run.iters_done.get(s) for s in stages}
     record = run_record(run.method.name, run.notebook, run.params, results, trained.result, run.started,
                         recipe=run.recipe.to_dict(), **{k: v[0] for k, v in scores.items() if k != trained.label},
-                        **trained.record, mean={k: mean_scores(v[0]) for k, v in scores.items()}, iters_done=iters)
+                        **trained.record, mean={k: mean_scores(v[0], keys) for k, v in scores.items()}, iters_done=iters)
     if run.folder is not None: record.update(wall_time_s=run.folder.wall_time_s, segments=len(run.folder.segments))
     if run.is_main:
         save_run(run.out, record, tagged)
@@ -270,9 +272,12 @@ def results_summary(run:Run, # the run
     "The end of a run's output: the results table, what its numbers are, and what the run wrote where."
     files = sorted(p.name for p in run.out.iterdir() if p.is_file() and not p.name.startswith('.'))
     compared = ', '.join(f'{k} (evaluated alike)' for k in trained.compared)
-    lines = [f"{run.method.name} x{run.scale}, preset {run.params.get('preset', 'cpu')!r}:", results_table(scores), '',
-             f"Y-PSNR (dB) / Y-SSIM of whole held-out images, per test set (the name says its degradation): Y channel, "
-             f"{run.scale}-pixel border cropped, outputs rounded to 8 bits; higher is better.",
+    lp = 'lpips' in next(iter(next(iter(scores.values())).values()))
+    lines = [f"{run.method.name} x{run.scale}, preset {run.params.get('preset', 'cpu')!r}:",
+             results_table(scores, ('psnr_y', 'ssim_y') + (('lpips',) if lp else ())), '',
+             f"Y-PSNR (dB) / Y-SSIM{' / LPIPS' if lp else ''} of whole held-out images, per test set (the name says its degradation): Y channel, "
+             f"{run.scale}-pixel border cropped, outputs rounded to 8 bits; higher is better"
+             + (f"; LPIPS ({os.environ.get('SRKD_LPIPS_NET') or 'alex'}, v0.1) of the same images in RGB, whole, lower is better." if lp else '.'),
              f"bicubic: the same LR images upscaled by MATLAB bicubic; {trained.label}: the network this run trained"
              + (f"; {compared}" if compared else '') + '.']
     if trained.note: lines.append(trained.note)

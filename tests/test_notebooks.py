@@ -86,6 +86,21 @@ def test_evaluate_degradation_takes_effect(tmp_path):
     assert m['results']['samples Real-ESRGAN 3']['psnr_y'] < 30.  # far below bicubic on clean bicubic LR (about 33 dB)
 
 
+def test_evaluate_lpips_and_niqe_take_effect(tmp_path):
+    "`-p lpips_weights DIR` adds LPIPS (the weights given), `-p niqe True` NIQE, per image and per set; a missing file is one line."
+    from srkd.iqa import seeded_lpips_files
+    weights = seeded_lpips_files('vgg', tmp_path/'weights')
+    m = metrics(run('evaluate.ipynb', tmp_path/'iqa', scale=2, lpips_weights=str(weights), lpips_net='vgg', niqe=True))
+    r = m['results']['samples']
+    assert 0 < r['lpips'] < 1 and 2 < r['niqe'] < 20 and m['params']['lpips_net'] == 'vgg' and '-p niqe True' in m['command']
+    rows = list(csv.DictReader(open(tmp_path/'iqa'/'per_image.csv')))
+    assert all(float(row['lpips']) > 0 and float(row['niqe']) > 0 for row in rows) and len(rows) == 2
+    assert 'lpips' not in metrics(run('evaluate.ipynb', tmp_path/'plain', scale=2))['results']['samples']
+    with pytest.raises(pm.PapermillExecutionError, match=r"LPIPS\('alex'\): missing .*alexnet-owt-7be5be79.pth") as e:
+        run('evaluate.ipynb', tmp_path/'missing', scale=2, lpips_weights=str(weights))
+    assert len(e.value.traceback) == 1
+
+
 @pytest.mark.parametrize('params, message', [
     (dict(preset='gpu'), r"preset='gpu' is not known.*; expected one of: smoke, cpu, paper"),
     (dict(preset='smoke', data='/nonexistent/hr'), r"data='/nonexistent/hr' is neither a folder nor a known dataset"),

@@ -121,3 +121,44 @@ def test_no_absolute_machine_paths():
     "Committed records and chapters hold paths relative to the repository, never this machine's."
     hits = _hits('/' + 'work/|/' + 'root/|/' + 'home/')
     assert not hits, f'absolute machine paths in committed files: {hits[:10]}'
+
+
+def _workflow(name):
+    import yaml
+    wf = yaml.safe_load((ROOT/'.github'/'workflows'/name).read_text())
+    wf['on'] = wf.pop(True, wf.get('on'))  # YAML 1.1 reads the key `on` as true
+    steps = [s for job in wf['jobs'].values() for s in job.get('steps', [])]
+    return wf, steps, [s.get('run', '') for s in steps], [s.get('uses', '').split('@')[0] for s in steps]
+
+
+def test_workflow_test_runs_make_test():
+    "The test workflow is `make test` on every push and pull request, with the Makefile's torch pin from the CPU index."
+    wf, steps, runs, uses = _workflow('test.yaml')
+    assert {'push', 'pull_request'} <= set(wf['on']), wf['on']
+    assert any(re.search(r'(^|\s)make test(\s|$)', r) for r in runs), runs
+    pin = re.search(r'^TORCH_PIN \?= (.+)$', (ROOT/'Makefile').read_text(), re.M)[1].strip()
+    env = {**wf.get('env', {}), **{k: v for job in wf['jobs'].values() for k, v in job.get('env', {}).items()}}
+    assert env.get('TORCH_PIN', '').split()[:1] == [pin] and '--index-url https://download.pytorch.org/whl/cpu' in env['TORCH_PIN'], env
+
+
+def test_workflow_deploy_pins_quarto_and_publishes():
+    "The deploy workflow installs a fixed Quarto release, builds the site as `make docs` does and deploys _docs to Pages."
+    wf, steps, runs, uses = _workflow('deploy.yaml')
+    assert 'main' in wf['on']['push']['branches'], wf['on']
+    setup = [s for s in steps if s.get('uses', '').startswith('quarto-dev/quarto-actions/setup@')]
+    debs = [r for r in runs if re.search(r'quarto-\d+\.\d+\.\d+-linux-amd64\.deb', r)]
+    assert setup or debs, 'no Quarto installation step'
+    for s in setup: assert re.fullmatch(r'\d+\.\d+\.\d+', str(s.get('with', {}).get('version', ''))), f'Quarto not pinned: {s}'
+    order = [next(i for i, r in enumerate(runs) if re.search(rf'(^|\s)make {t}(\s|$)', r)) for t in ('outputs', 'docs')]
+    assert order == sorted(order), 'make outputs must run before make docs'
+    upload = [s for s in steps if s.get('uses', '').startswith('actions/upload-pages-artifact@')]
+    assert upload and upload[0]['with']['path'].strip('./') == get_config(path=ROOT).doc_path.name, upload
+    assert 'actions/deploy-pages' in uses
+    assert wf['permissions'].get('pages') == 'write' and wf['permissions'].get('id-token') == 'write', wf['permissions']
+
+
+def test_sidebar_is_hand_written_and_tracked_by_the_site_check():
+    "settings.ini leaves the sidebar to nbs/sidebar.yml, and that file lists every page (see `srkd.site.sidebar_problems`)."
+    from srkd.site import sidebar_problems
+    assert str(get_config(path=ROOT).get('custom_sidebar')).lower() == 'true'
+    assert sidebar_problems(ROOT/'nbs') == []
