@@ -8,14 +8,14 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 DEMO_OUT ?= runs/demo
 
-.PHONY: install demo test export clean-nbs outputs readme docs-check docs bench
+.PHONY: install demo test lab export clean-nbs outputs readme docs-check docs bench
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: settings.ini setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c "import torch" 2>/dev/null && echo "srkd: using the torch already in $(VENV)" || $(BIN)/python -m pip install -q $(TORCH_PIN)
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,lab]"
 	@touch $@
 
 # The main job on the embedded default data (scikit-image's sample photos), through papermill: KDSR's teacher, then
@@ -31,6 +31,11 @@ demo: install
 test: install
 	$(BIN)/nbdev_test
 	$(BIN)/python -m pytest tests
+
+# JupyterLab on the project's venv and kernel, at nbs/; notebooks saved from it are cleaned as nbdev_clean cleans them
+# (lab/jupyter_server_config.py), so reading and running a chapter does not dirty git with metadata.
+lab: install
+	$(BIN)/jupyter lab --config=$(abspath lab/jupyter_server_config.py)
 
 export: install
 	$(BIN)/nbdev_export

@@ -21,7 +21,7 @@ from scipy import special
 __all__ = ['KERNEL_TYPES', 'cubic', 'imresize_taps', 'imresize_weights', 'imresize', 'imresize_torch', 'quantize', 'bicubic_lr',
            'isotropic_gaussian_kernel', 'anisotropic_gaussian_kernel', 'generalized_gaussian_kernel', 'plateau_kernel',
            'sinc_kernel', 'filter2d', 'add_gaussian_noise', 'add_poisson_noise', 'jpeg', 'usm_sharp',
-           'random_blur_kernel', 'RealESRGANDegradation']
+           'random_blur_kernel', 'RealESRGANDegradation', 'classic_degradation', 'degradation_explorer']
 
 # %% ../nbs/01_degradations.ipynb #70c7ea50
 def cubic(x:np.ndarray, # distances in input pixels
@@ -482,3 +482,57 @@ class RealESRGANDegradation:
         if isinstance(generator, torch.Generator):
             generator = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
         return self.apply(hr, self.sample(hr.shape[0], np.random.default_rng(generator)))
+
+# %% ../nbs/01_degradations.ipynb #5adeb5dd
+def classic_degradation(hr:torch.Tensor, # HR image (3, H, W) in [0, 1], sides divisible by `scale`
+                        scale:int=4, sigma_x:float=2.0, sigma_y:float=2.0, theta_deg:float=0.0, # blur: σ along x, y; angle in degrees
+                        noise:float=0.0, # Gaussian noise σ, 0-255 scale
+                        quality:int|None=None, # JPEG quality 1-100; None: no JPEG
+                        size:int=21, # kernel side
+                        seed:int=0, # the noise's seed
+                       ) -> tuple[torch.Tensor, np.ndarray]: # (LR (3, H/s, W/s) on the 8-bit grid, the kernel)
+    "Blur, MATLAB-bicubic downscaling, Gaussian noise and JPEG of one image, in that order."
+    k = anisotropic_gaussian_kernel(size, sigma_x, sigma_y, np.deg2rad(theta_deg))
+    x = imresize_torch(filter2d(hr[None], k), 1 / scale)
+    if noise: x = add_gaussian_noise(x, noise, generator=torch.Generator().manual_seed(seed))
+    if quality is not None: x = jpeg(x.clamp(0, 1), quality)
+    return quantize(x.clamp(0, 1))[0], k
+
+# %% ../nbs/01_degradations.ipynb #8ef616e6
+def _as_png(t:torch.Tensor, zoom:int) -> bytes:
+    import io
+    from PIL import Image
+    img = (t.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    buf = io.BytesIO(); Image.fromarray(img.repeat(zoom, 0).repeat(zoom, 1)).save(buf, format='PNG')
+    return buf.getvalue()
+
+def degradation_explorer(hr:torch.Tensor, # HR crop (3, H, W) in [0, 1], sides divisible by 4 (and by 16 for Real-ESRGAN)
+                         scale:int=4):
+    "An ipywidgets box: the classic chain's controls, or a Real-ESRGAN draw by seed; shows the kernel, HR and the LR."
+    import ipywidgets as W
+    sx, sy = W.FloatSlider(2.0, min=0.2, max=6.0, step=0.1, description='σ x'), W.FloatSlider(2.0, min=0.2, max=6.0, step=0.1, description='σ y')
+    theta = W.IntSlider(0, min=0, max=180, description='angle °')
+    noise, quality = W.FloatSlider(0.0, min=0.0, max=50.0, step=1.0, description='noise σ'), W.IntSlider(100, min=5, max=100, description='JPEG q')
+    pipeline = W.ToggleButtons(options=['classic', 'Real-ESRGAN'], value='classic', description='pipeline')
+    seed = W.IntSlider(0, min=0, max=99, description='seed')
+    kernel_img, hr_img, lr_img, info = W.Image(format='png'), W.Image(format='png', value=_as_png(hr, 1)), W.Image(format='png'), W.HTML()
+    deg = RealESRGANDegradation(scale=scale)
+
+    def refresh(*_):
+        if pipeline.value == 'classic':
+            lr, k = classic_degradation(hr, scale, sx.value, sy.value, theta.value, noise.value,
+                                        None if quality.value == 100 else quality.value, seed=seed.value)
+            info.value = (f"blur σ = ({sx.value:.1f}, {sy.value:.1f}), {theta.value}°; bicubic ×1/{scale}; noise σ {noise.value:.0f}; "
+                          + (f"JPEG q {quality.value}" if quality.value < 100 else 'no JPEG'))
+        else:
+            params = deg.sample(1, np.random.default_rng(seed.value))
+            lr, k = deg.apply(hr[None], params)[0], params['kernel1'][0]
+            info.value = '<br>'.join(f"{n}: {params[n]}" for n in ('resize1', 'noise1', 'jpeg1', 'blur2', 'resize2', 'noise2', 'jpeg2'))
+        k = torch.as_tensor(k, dtype=torch.float32)
+        kernel_img.value = _as_png((k / k.max()).expand(3, *k.shape), max(1, 128 // k.shape[-1]))
+        lr_img.value = _as_png(lr, scale)
+    for c in (sx, sy, theta, noise, quality, pipeline, seed): c.observe(refresh, names='value')
+    refresh()
+    box = W.VBox([pipeline, W.HBox([sx, sy, theta]), W.HBox([noise, quality, seed]), W.HBox([kernel_img, hr_img, lr_img]), info])
+    box.controls = dict(sx=sx, sy=sy, theta=theta, noise=noise, quality=quality, pipeline=pipeline, seed=seed, kernel=kernel_img, lr=lr_img, info=info)
+    return box

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['markdown_table', 'mean_scores', 'results_table', 'crops_figure', 'papermill_command', 'run_record', 'save_run',
-           'read_log', 'plot_log', 'plot_validation', 'curves_figure']
+           'read_log', 'plot_log', 'plot_validation', 'curves_figure', 'paired_interval', 'paired_figure']
 
 # %% ../nbs/06_records.ipynb #870524fe
 import csv, io, json, platform, shlex, subprocess, time
@@ -223,6 +223,36 @@ def curves_figure(stages:dict, # stage name -> its folder (written by `LogCB`), 
     if many: b.set_xlabel('iteration of the stage'); b.set_ylabel('mean validation Y-PSNR (dB)')
     fig.suptitle(f"training of {', '.join(stages)}: loss terms, smoothed (left); validation Y-PSNR on the held-out images (right)",
                  fontsize=9)
+    fig.tight_layout()
+    if path is not None and is_main_process():
+        with atomic_path(path) as tmp: fig.savefig(tmp, dpi=100)
+    return fig
+
+# %% ../nbs/06_records.ipynb #1244873c
+def paired_interval(d, # paired differences (one per seed)
+                    level:float=0.95,
+                   ) -> tuple[float, float, float]: # (mean, low, high)
+    "Mean of paired differences and its two-sided t confidence interval (NaN bounds for fewer than two pairs)."
+    from scipy.stats import t
+    d = np.asarray(d, dtype=float)
+    if len(d) < 2: return float(d.mean()), float('nan'), float('nan')
+    half = t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+
+def paired_figure(diffs:dict, # {comparison label: paired differences, one per seed}
+                  xlabel:str='Δ Y-PSNR (dB), paired by seed', # what a difference is
+                  path:str|Path|None=None, # save the figure here (PNG, atomically, rank 0 only)
+                 ):
+    "One row per comparison: each pair's difference (dots), their mean and 95% t interval (bar), zero marked."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(diffs) + 1.1))
+    for y, (label, d) in enumerate(reversed(list(diffs.items()))):
+        m, lo, hi = paired_interval(d)
+        ax.errorbar(m, y, xerr=[[m - lo], [hi - m]] if np.isfinite(lo) else None, fmt='s', color='C0', capsize=3)
+        ax.plot(d, [y] * len(d), 'o', color='C1', alpha=0.7, ms=4)
+    ax.axvline(0, color='k', lw=0.8)
+    ax.set_yticks(range(len(diffs)), list(reversed(list(diffs))), fontsize=8)
+    ax.set_xlabel(f'{xlabel}: dots per pair, squares the mean with its 95% interval', fontsize=8)
     fig.tight_layout()
     if path is not None and is_main_process():
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=100)
