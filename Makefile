@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 DEMO_OUT ?= runs/demo
 
-.PHONY: install demo test lab export clean-nbs outputs readme docs-check docs bench
+.PHONY: install demo test lab sync export clean-nbs outputs readme docs-check docs bench
 
 install: $(VENV)/.installed
 
@@ -20,11 +20,11 @@ $(VENV)/.installed: settings.ini setup.py
 
 # The main job on the embedded default data (scikit-image's sample photos), through papermill: KDSR's teacher, then
 # its distilled student, x4 blind SR under isotropic blur (the CPU recipe: a few minutes on two cores). The notebook's
-# output streams to the terminal (validation scores as they come) and ends with the results table, what its numbers
+# output streams to the terminal (progress lines and validation scores as they come) and ends with the results table, what its numbers
 # mean and where the figures, weights and record went.
 demo: install
 	@mkdir -p $(DEMO_OUT)
-	$(BIN)/papermill nbs/train_kdsr.ipynb $(DEMO_OUT)/train_kdsr.ipynb -p scale 4 -p out_dir $(abspath $(DEMO_OUT)) --cwd nbs \
+	SRKD_PROGRESS=lines $(BIN)/papermill nbs/train_kdsr.ipynb $(DEMO_OUT)/train_kdsr.ipynb -p scale 4 -p out_dir $(abspath $(DEMO_OUT)) --cwd nbs \
 	    --log-output --no-progress-bar
 
 # Chapters and their in-place tests (nbdev_test), then the repository tests (pytest, last so its summary closes the log).
@@ -36,6 +36,16 @@ test: install
 # (lab/jupyter_server_config.py), so reading and running a chapter does not dirty git with metadata.
 lab: install
 	$(BIN)/jupyter lab --config=$(abspath lab/jupyter_server_config.py)
+
+# Run notebooks (not chapters) and their py:percent twins in scripts/ (jupytext): after editing either side, bring the
+# other up to date (the newer side wins); a run notebook not yet paired is paired here. A test checks the pairs agree.
+RUN_NBS = $(filter-out nbs/index.ipynb,$(shell grep -L '#| default_exp' nbs/*.ipynb))
+sync: install
+	@for nb in $(RUN_NBS); do \
+	    if grep -q '"formats": "ipynb,../scripts//py:percent"' $$nb; then $(BIN)/jupytext --quiet --sync $$nb; \
+	    else $(BIN)/jupytext --quiet --set-formats ipynb,../scripts//py:percent \
+	        --update-metadata '{"jupytext": {"notebook_metadata_filter": "-all"}}' $$nb; fi; \
+	    $(BIN)/nbdev_clean --fname $$nb; done
 
 export: install
 	$(BIN)/nbdev_export

@@ -565,7 +565,7 @@ class ProgressCB(Callback):
     def before_fit(self, learn):
         from fastprogress.core import IN_NOTEBOOK
         self.bar, self.start = None, learn.iter
-        if learn.is_main and IN_NOTEBOOK:
+        if learn.is_main and IN_NOTEBOOK and os.environ.get('SRKD_PROGRESS') != 'lines':  # lines: for papermill's --log-output
             from fastprogress.fastprogress import progress_bar
             self.bar = progress_bar(range(learn.n_iters - learn.iter))
             self.bar.update(0)

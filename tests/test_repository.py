@@ -162,3 +162,19 @@ def test_sidebar_is_hand_written_and_tracked_by_the_site_check():
     from srkd.site import sidebar_problems
     assert str(get_config(path=ROOT).get('custom_sidebar')).lower() == 'true'
     assert sidebar_problems(ROOT/'nbs') == []
+
+
+PAIRED = [nb for nb in ENTRY_POINTS if nb.name != 'results.qmd.py']
+
+
+@pytest.mark.parametrize('nb', PAIRED, ids=lambda p: p.name)
+def test_run_notebook_paired_with_its_script(nb):
+    """Each run notebook is paired (jupytext) with scripts/<name>.py, so that its code reviews as a diff and runs as a
+    script; the pair must hold the same cells (`make sync` brings a changed side's twin up to date)."""
+    import jupytext
+    fmt = json.loads(nb.read_text())['metadata'].get('jupytext', {})
+    assert fmt.get('formats') == 'ipynb,../scripts//py:percent', f'{nb.name} is not paired: run `make sync`'
+    script = ROOT/'scripts'/f'{nb.stem}.py'
+    assert script.is_file(), f'{script.relative_to(ROOT)} is missing: run `make sync`'
+    assert jupytext.writes(jupytext.read(nb), fmt='py:percent') == script.read_text(), \
+        f'{nb.name} and {script.relative_to(ROOT)} differ: edit one, then run `make sync`'
