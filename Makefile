@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 DEMO_OUT ?= runs/demo
 
-.PHONY: install demo test lab sync export clean-nbs outputs readme docs-check docs bench
+.PHONY: install demo test test-browser lab sync export clean-nbs outputs readme docs-check docs bench
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,15 @@ demo: install
 test: install
 	$(BIN)/nbdev_test
 	$(BIN)/python -m pytest tests
+
+# JupyterLab in a real browser: a chapter and the evaluate notebook run to the end in headless Chromium without an error,
+# and the comparison widget follows a click; screenshots go to runs/browser/. Installs Debian's chromium and
+# chromium-driver (apt, as root) and selenium if they are missing. CI runs it after make test.
+test-browser: install
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@$(BIN)/python -c "import selenium" 2>/dev/null || $(BIN)/python -m pip install -q "selenium>=4.10"
+	SRKD_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/test_browser.py -v
 
 # JupyterLab on the project's venv and kernel, at nbs/; notebooks saved from it are cleaned as nbdev_clean cleans them
 # (lab/jupyter_server_config.py), so reading and running a chapter does not dirty git with metadata.

@@ -9,3 +9,5 @@ def nbdev_clean_on_save(model, path, contents_manager, **kwargs):
 
 c.ContentsManager.pre_save_hook = nbdev_clean_on_save
 c.ServerApp.root_dir = 'nbs'
+c.LabApp.check_for_updates_class = 'jupyterlab.NeverCheckForUpdate'  # no network check (and no nbs/.last_checked)
+c.LabApp.news_url = None

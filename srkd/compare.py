@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Comparison', 'comparison_figure', 'wipe', 'comparison_widget', 'show_comparison']
 
-# %% ../nbs/06c_compare.ipynb #de98441f
+# %% ../nbs/06c_compare.ipynb #190e470d
 import io
 
 import numpy as np
@@ -17,7 +17,7 @@ from .iqa import calculate_lpips_pt
 from .learner import unwrap
 from .metrics import calculate_psnr, calculate_ssim, to_8bit_levels
 
-# %% ../nbs/06c_compare.ipynb #02f22761
+# %% ../nbs/06c_compare.ipynb #40208521
 class Comparison:
     "SR outputs of named networks on a whole-image dataset, computed once per image, and crops of them with their scores."
     def __init__(self,
@@ -72,7 +72,7 @@ class Comparison:
         size = min(size, h, w)
         return (h - size) // 2, (w - size) // 2, size
 
-# %% ../nbs/06c_compare.ipynb #cefa2042
+# %% ../nbs/06c_compare.ipynb #da57f562
 def _score_text(scores:dict) -> str:
     parts = [f"{scores['psnr_y']:.2f} dB" if 'psnr_y' in scores else '', f"SSIM {scores['ssim_y']:.3f}" if 'ssim_y' in scores else '',
              f"LPIPS {scores['lpips']:.3f}" if 'lpips' in scores else '']
@@ -92,7 +92,7 @@ def comparison_figure(comp:Comparison, i:int=0, box:tuple|None=None): # box: (to
     fig.tight_layout()
     return fig
 
-# %% ../nbs/06c_compare.ipynb #8e558b5f
+# %% ../nbs/06c_compare.ipynb #bff95e7e
 def _png(img:np.ndarray, zoom:int) -> bytes:
     from PIL import Image
     buf = io.BytesIO()
@@ -109,12 +109,13 @@ def comparison_widget(comp:Comparison, display_px:int=384):
     import ipywidgets as W
     image = W.Dropdown(options=[(n, i) for i, n in enumerate(comp.names)], value=0, description='image')
     t0, l0, s0 = comp.default_box(0)
-    size = W.IntSlider(s0, min=16, max=256, step=8, description='size')
-    top, left = W.IntSlider(t0, min=0, description='top'), W.IntSlider(l0, min=0, description='left')
+    h, w = comp.outputs(0)['HR'].shape[-2:]
+    size = W.IntSlider(s0, min=16, max=min(256, h, w), step=8, description='size')
+    top, left = W.IntSlider(t0, min=0, max=h - s0, description='top'), W.IntSlider(l0, min=0, max=w - s0, description='left')
     view = W.ToggleButtons(options=comp.views, value=comp.views[-2], description='view')
     other = W.ToggleButtons(options=['(none)'] + comp.views, value='(none)', description='wipe with')
     at = W.FloatSlider(0.5, min=0., max=1., step=0.05, description='split')
-    picture, scores = W.Image(format='png'), W.HTML()
+    picture, scores = W.Image(format='png', layout=W.Layout(width=f'{display_px}px', height=f'{display_px}px')), W.HTML()
 
     def refresh(*_):
         h, w = comp.outputs(image.value)['HR'].shape[-2:]
@@ -131,7 +132,7 @@ def comparison_widget(comp:Comparison, display_px:int=384):
     box.controls = dict(image=image, size=size, top=top, left=left, view=view, other=other, at=at, picture=picture, scores=scores)
     return box
 
-# %% ../nbs/06c_compare.ipynb #599ecd14
+# %% ../nbs/06c_compare.ipynb #a89053f6
 def show_comparison(comp:Comparison, i:int=0, box:tuple|None=None):
     "The static figure of one region, then, in a live Jupyter kernel, the interactive widget."
     import matplotlib.pyplot as plt

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['DISTRIBUTED_ENV', 'resolve_device', 'is_main_process', 'super_resolve', 'evaluate', 'standard_callbacks',
-           'notebook_path', 'single_process_env', 'train_with_notebook', 'parameter_names', 'parameter_defaults',
-           'unknown_parameters', 'notebook_source', 'run_notebook', 'minimal_tracebacks', 'main']
+           'run_slow_cell', 'notebook_path', 'single_process_env', 'train_with_notebook', 'parameter_names',
+           'parameter_defaults', 'unknown_parameters', 'notebook_source', 'run_notebook', 'minimal_tracebacks', 'main']
 
 # %% ../nbs/06_experiment.ipynb #95459e4f
 import ast, contextlib, difflib, json, os
@@ -108,6 +108,16 @@ def standard_callbacks(out_dir:str|Path, # the run's folder (logs and the traini
     cbs = [EMACB(ema)] if ema else []
     return cbs + [ValidateCB(valid_every, 'ema' if ema else 'model', lpips=lpips), LogCB(out_dir), ProgressCB(progress_every),
                   CheckpointCB(Path(out_dir)/'state.pt', checkpoint_every)]
+
+# %% ../nbs/06_experiment.ipynb #ba18a1f2
+def run_slow_cell(what:str, # what the cell does, e.g. 'the memory benchmark'
+                  minutes:float, # about how long it takes on 2 CPU cores
+                 ) -> bool:
+    "True under nbdev_test (which runs `#| slow` cells only when flagged) or with SRKD_RUN_SLOW=1; else print what is skipped."
+    if os.environ.get('IN_TEST') or os.environ.get('SRKD_RUN_SLOW') == '1': return True
+    print(f"skipped: {what} (about {minutes:g} min on 2 CPU cores). To run it, set SRKD_RUN_SLOW=1 (in this kernel: "
+          "os.environ['SRKD_RUN_SLOW'] = '1') and run this cell again.")
+    return False
 
 # %% ../nbs/06_experiment.ipynb #7d9468e1
 def notebook_path(name:str, # a notebook in the repository's nbs/ folder, e.g. 'train_sr.ipynb'

@@ -1,43 +1,19 @@
 """`make lab`'s JupyterLab: started with lab/jupyter_server_config.py, it saves notebooks clean (nbdev_clean's result)."""
-import json, os, shutil, socket, subprocess, sys, time, urllib.request
-from pathlib import Path
+import json, shutil, sys, urllib.request
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-JUPYTER = Path(sys.executable).parent/'jupyter'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+from labserver import JUPYTER, ROOT, running_lab
 
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory):
-    "JupyterLab on a copy of the project (settings.ini and two notebooks), on 127.0.0.1, token off."
+    "JupyterLab on a copy of the project (settings.ini and two notebooks)."
     root = tmp_path_factory.mktemp('project')
     shutil.copy(ROOT/'settings.ini', root)
     (root/'nbs').mkdir()
     for nb in ('02_metrics.ipynb', 'evaluate.ipynb'): shutil.copy(ROOT/'nbs'/nb, root/'nbs')
-    port = free_port()
-    cmd = [str(JUPYTER), 'lab', f"--config={ROOT/'lab'/'jupyter_server_config.py'}", f"--ServerApp.root_dir={root/'nbs'}",
-           '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}', '--IdentityProvider.token=',
-           '--ServerApp.disable_check_xsrf=True'] + (['--allow-root'] if os.geteuid() == 0 else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f'http://127.0.0.1:{port}'
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + '/api/status', timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None: pytest.fail(f'jupyter lab exited: {proc.stdout.read()[-2000:]}')
-            time.sleep(0.2)
-    else: pytest.fail('jupyter lab did not answer within a minute')
-    yield base, root/'nbs'
-    proc.terminate()
-    proc.communicate(timeout=30)
+    with running_lab(root/'nbs') as base: yield base, root/'nbs'
 
 
 def api(base, path, method='GET', body=None):
