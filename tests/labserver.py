@@ -12,6 +12,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def project_copy(root:Path, notebooks:list) -> Path:
+    "A minimal copy of the project under `root` (settings.ini, the given notebooks in nbs/); returns its nbs/."
+    import shutil
+    (root/'nbs').mkdir(parents=True)
+    shutil.copy(ROOT/'settings.ini', root)
+    for nb in notebooks: shutil.copy(ROOT/'nbs'/nb, root/'nbs')
+    return root/'nbs'
+
+
 @contextlib.contextmanager
 def running_lab(root_dir:Path, timeout:float=60., settings:dict|None=None):
     """Yield the base URL of a JupyterLab serving `root_dir` with the project's config; stop it afterwards.

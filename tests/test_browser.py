@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from labserver import ROOT, running_lab
+from labserver import ROOT, project_copy, running_lab
 
 pytestmark = pytest.mark.skipif(os.environ.get('SRKD_BROWSER_TESTS') != '1', reason='browser tests: make test-browser')
 SHOTS = Path(os.environ.get('SRKD_SCREENSHOTS') or ROOT/'runs'/'browser')
@@ -19,9 +19,7 @@ def browser(tmp_path_factory):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     root = tmp_path_factory.mktemp('project')
-    shutil.copy(ROOT/'settings.ini', root)
-    (root/'nbs').mkdir()
-    shutil.copy(ROOT/'nbs'/'06c_compare.ipynb', root/'nbs')
+    project_copy(root, ['06c_compare.ipynb'])
     nb = json.loads((ROOT/'nbs'/'evaluate.ipynb').read_text())  # as papermill would: -p scale 2 -p out_dir <tmp>
     cell = next(c for c in nb['cells'] if 'parameters' in c['metadata'].get('tags', []))
     cell['source'] += ['\n', 'scale = 2\n', f"out_dir = {str(root/'eval')!r}"]

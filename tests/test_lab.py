@@ -1,19 +1,16 @@
 """`make lab`'s JupyterLab: started with lab/jupyter_server_config.py, it saves notebooks clean (nbdev_clean's result)."""
-import json, shutil, sys, urllib.request
+import json, sys, urllib.request
 
 import pytest
 
-from labserver import JUPYTER, ROOT, running_lab
+from labserver import JUPYTER, project_copy, running_lab
 
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory):
     "JupyterLab on a copy of the project (settings.ini and two notebooks)."
-    root = tmp_path_factory.mktemp('project')
-    shutil.copy(ROOT/'settings.ini', root)
-    (root/'nbs').mkdir()
-    for nb in ('02_metrics.ipynb', 'evaluate.ipynb'): shutil.copy(ROOT/'nbs'/nb, root/'nbs')
-    with running_lab(root/'nbs') as base: yield base, root/'nbs'
+    nbs = project_copy(tmp_path_factory.mktemp('project'), ['02_metrics.ipynb', 'evaluate.ipynb'])
+    with running_lab(nbs) as base: yield base, nbs
 
 
 def api(base, path, method='GET', body=None):
