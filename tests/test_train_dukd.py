@@ -3,23 +3,18 @@ fills the unset upcycling options, n_gt_sub / zoom_out switch the second update'
 updates, prob / inverse / double_step change what is trained (same seed, same batches, different trajectories), the
 pair chooses the official teacher, and the small teacher is trained once per out_dir."""
 import json, math
-from pathlib import Path
 
 import pytest
 import papermill as pm
 
 from srkd.checkpoints import read_metadata
+from notebook_runs import execute, record_and_log
 
-NBS = Path(__file__).resolve().parents[1]/'nbs'
 UPCYCLED = {'l_zoom_in', 'l_zoom_out_pix', 'l_zoom_out_kd', 'l_upcycled'}
 
 
 def run(out_dir, **params):
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(NBS/'train_dukd.ipynb'), str(out_dir/'train_dukd.ipynb'),
-                        parameters={'preset': 'smoke', 'device': 'cpu', **params, 'out_dir': str(out_dir)}, cwd=str(NBS),
-                        progress_bar=False)
-    return json.loads((out_dir/'metrics.json').read_text()), [json.loads(l) for l in open(out_dir/'train.jsonl')]
+    return record_and_log(execute('train_dukd.ipynb', out_dir, {'preset': 'smoke', 'device': 'cpu', **params}))
 
 
 @pytest.fixture(scope='module')

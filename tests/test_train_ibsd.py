@@ -2,24 +2,19 @@
 weigh (or drop) their terms, estimator_lr changes the estimators' first step, alpha_max / soft_target / target_ema /
 snapshot_every shape the soft target, student / data / seed / posthoc_steps / test_psize change what is trained and
 measured, student_init starts from given weights; the settings the released code lacks are labelled as assumptions."""
-import json, math
-from pathlib import Path
+import math
 
 import pytest
 import papermill as pm
 
 from srkd.checkpoints import read_metadata
+from notebook_runs import execute, record_and_log
 
-NBS = Path(__file__).resolve().parents[1]/'nbs'
 IBSD_TERMS = {'l_mi', 'l_hf', 'l_est', 'mi_1', 'mi_2', 'mi_3', 'alpha'}
 
 
 def run(out_dir, **params):
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(NBS/'train_ibsd.ipynb'), str(out_dir/'train_ibsd.ipynb'),
-                        parameters={'preset': 'smoke', 'device': 'cpu', **params, 'out_dir': str(out_dir)}, cwd=str(NBS),
-                        progress_bar=False)
-    return json.loads((out_dir/'metrics.json').read_text()), [json.loads(l) for l in open(out_dir/'train.jsonl')]
+    return record_and_log(execute('train_ibsd.ipynb', out_dir, {'preset': 'smoke', 'device': 'cpu', **params}))
 
 
 def close(a, b): return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-7)

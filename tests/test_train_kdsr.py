@@ -1,8 +1,7 @@
 """What is KDSR's own in train_kdsr.ipynb: the outputs of each setting (Gaussian8 sets, the KD-only warm-up, the GAN stage),
 the blind student that is saved, and KDSR's parameter errors. Running, resuming, `-p scale 3` and unknown presets are
 tested for every method at once in test_methods.py."""
-import csv, inspect, json, os
-from contextlib import contextmanager
+import csv, inspect, json
 from pathlib import Path
 
 import pytest
@@ -12,27 +11,13 @@ import torch
 from srkd.checkpoints import load_model
 from srkd.experiment import evaluate, run_notebook
 from srkd.kdsr import KDSRStudent, KDSRTeacher, kdsr_eval_sets
+from notebook_runs import execute, one_thread
 
 NBS = Path(__file__).resolve().parents[1]/'nbs'
 
 
-@contextmanager
-def one_thread():
-    "Kernels started inside run one torch thread: the tiny models gain nothing from a second one, which only spins on a busy machine."
-    old = os.environ.get('OMP_NUM_THREADS')
-    os.environ['OMP_NUM_THREADS'] = '1'
-    try: yield
-    finally:
-        if old is None: del os.environ['OMP_NUM_THREADS']
-        else: os.environ['OMP_NUM_THREADS'] = old
-
-
 def run(out_dir, **params):
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    with one_thread():
-        pm.execute_notebook(str(NBS/'train_kdsr.ipynb'), str(out_dir/'train_kdsr.ipynb'),
-                            parameters={'preset': 'smoke', **params, 'out_dir': str(out_dir)}, cwd=str(NBS), progress_bar=False)
-    return out_dir
+    return execute('train_kdsr.ipynb', out_dir, {'preset': 'smoke', **params}, single_thread=True)
 
 
 def metrics(out_dir): return json.loads((Path(out_dir)/'metrics.json').read_text())

@@ -4,38 +4,21 @@ lambda_intra weigh the total, resize changes the synthetic LR, detach changes th
 static_reference choose the weights of S and of the frozen G, color_corr changes what is evaluated, target and
 vgg_weights name their inputs; a target folder with fewer than two images or images smaller than the crop is refused
 by name."""
-import json, math, os
-from contextlib import contextmanager
-from pathlib import Path
+import math
 
 import numpy as np
 import pytest
 import papermill as pm
 
 from srkd.data import sample_images, write_image
+from notebook_runs import execute, record_and_log
 
-NBS = Path(__file__).resolve().parents[1]/'nbs'
 G_TERMS, DIST = {'l_g_pix', 'l_g_percep', 'l_g_gan'}, {'l_inter', 'l_intra'}
 
 
-@contextmanager
-def one_thread():
-    "Kernels started inside run one torch thread: the tiny models gain nothing from a second one, which only spins on a busy machine."
-    old = os.environ.get('OMP_NUM_THREADS')
-    os.environ['OMP_NUM_THREADS'] = '1'
-    try: yield
-    finally:
-        if old is None: del os.environ['OMP_NUM_THREADS']
-        else: os.environ['OMP_NUM_THREADS'] = old
-
-
 def run(out_dir, **params):
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    with one_thread():
-        pm.execute_notebook(str(NBS/'train_pdd.ipynb'), str(out_dir/'train_pdd.ipynb'),
-                            parameters={'preset': 'smoke', 'device': 'cpu', 'vgg_weights': 'random', **params, 'out_dir': str(out_dir)},
-                            cwd=str(NBS), progress_bar=False)
-    return json.loads((out_dir/'metrics.json').read_text()), [json.loads(l) for l in open(out_dir/'train.jsonl')]
+    params = {'preset': 'smoke', 'device': 'cpu', 'vgg_weights': 'random', **params}
+    return record_and_log(execute('train_pdd.ipynb', out_dir, params, single_thread=True))
 
 
 def close(a, b): return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-7)
