@@ -28,7 +28,7 @@ from .data import hr_train_data
 from .experiment import evaluate
 from .inference import count_params
 from .perceptual import PERCEPTUAL_LAYERS, DiscriminatorCB, GANLoss, PerceptualLoss, UNetDiscriminatorSN
-from .perceptual import adversarial_term, perceptual_term, vgg19_weights_path
+from .perceptual import adversarial_term, perceptual_term, vgg19_weights_or_random
 
 # %% auto #0
 __all__ = ['KDSR_SIZES', 'KDSR_MODEL_PRESETS', 'GAUSSIAN8', 'KDSR_ANISO_TEST_KERNELS', 'ANISO_TEST_NOISES', 'ITERS_PER_EPOCH',
@@ -615,11 +615,7 @@ class WarmupSchedule:
 def kdsr_vgg_weights(vgg_weights:str|None=None, # a file; None: $SRKD_VGG19_WEIGHTS or torch hub's cache; 'random': tests only
                     ) -> str|Path:
     "The VGG19 weights KDSR-GAN's perceptual loss will load ('random' passes through), or an error naming the file and the parameter"
-    if vgg_weights == 'random': return vgg_weights
-    try: return vgg19_weights_path(vgg_weights)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f"{e} (KDSR-GAN's perceptual loss; in train_kdsr.ipynb: -p vgg_weights /path/to/vgg19-dcbb9e9d.pth, "
-                                "or -p vgg_weights random for a smoke run whose 'perceptual' loss has random features)") from None
+    return vgg19_weights_or_random(vgg_weights, "KDSR-GAN's perceptual loss", 'train_kdsr.ipynb')
 
 def kdsr_perceptual_loss(vgg_weights:str|None=None, # see `kdsr_vgg_weights`
                         ) -> PerceptualLoss:

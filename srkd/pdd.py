@@ -35,7 +35,7 @@ from .metrics import calculate_psnr_pt
 from .methods import Method, Recipe, Stage, adam, pick, register_method
 from .models import build_model
 from .perceptual import PERCEPTUAL_LAYERS, DiscriminatorCB, GANLoss, PerceptualLoss, UNetDiscriminatorSN
-from .perceptual import VGG19FeatureExtractor, adversarial_term, gram_matrix, haar_dwt, vgg19_weights_path
+from .perceptual import VGG19FeatureExtractor, adversarial_term, gram_matrix, haar_dwt, vgg19_weights_or_random
 from .runs import Run, Trained
 
 # %% ../nbs/13_pdd.ipynb #c6667850
@@ -335,11 +335,7 @@ def pdd_learner(recipe:Recipe, # a resolved PDD recipe (`pdd_recipe`)
 def pdd_vgg_weights(vgg_weights:str|None=None, # a file; None: $SRKD_VGG19_WEIGHTS or torch hub's cache; 'random': tests only
                    ):
     "The VGG19 weights of PDD's two feature extractors ('random' passes through), or an error naming the file and the parameter."
-    if vgg_weights == 'random': return vgg_weights
-    try: return vgg19_weights_path(vgg_weights)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f"{e} (PDD's distillation and perceptual losses; in train_pdd.ipynb: -p vgg_weights "
-                                "/path/to/vgg19-dcbb9e9d.pth, or -p vgg_weights random for a smoke run)") from None
+    return vgg19_weights_or_random(vgg_weights, "PDD's distillation and perceptual losses", 'train_pdd.ipynb')
 
 # %% ../nbs/13_pdd.ipynb #38ddc628
 PDD_CONFIGS = {  # (config, resize) -> the shipped yml's (warm-up, S(y_s) detached, lambda_inter)

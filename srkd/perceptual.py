@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['VGG19_NAMES', 'VGG19_FILE', 'VGG19_URL', 'VGG19_KEYS', 'PERCEPTUAL_LAYERS', 'vgg19_weights_path',
-           'VGG19FeatureExtractor', 'gram_matrix', 'PerceptualLoss', 'UNetDiscriminatorSN', 'GANLoss',
-           'perceptual_term', 'discriminate', 'adversarial_term', 'DiscriminatorCB', 'haar_dwt', 'haar_idwt']
+           'vgg19_weights_or_random', 'VGG19FeatureExtractor', 'gram_matrix', 'PerceptualLoss', 'UNetDiscriminatorSN',
+           'GANLoss', 'perceptual_term', 'discriminate', 'adversarial_term', 'DiscriminatorCB', 'haar_dwt', 'haar_idwt']
 
 # %% ../nbs/07_perceptual.ipynb #38805557
 import os, warnings
@@ -56,6 +56,17 @@ def vgg19_weights_path(weights:str|Path|None=None, # a file; None: $SRKD_VGG19_W
         f"(~548 MiB, a state_dict with keys features.N.weight/bias for N in 0, 2, 5, ..., 34 and classifier.*): download "
         f"{VGG19_URL} on a machine with internet, then pass weights='/path/to/{VGG19_FILE}' or set SRKD_VGG19_WEIGHTS. "
         "For tests without ImageNet features pass weights='random'.")
+
+def vgg19_weights_or_random(vgg_weights:str|Path|None, # a file; None: $SRKD_VGG19_WEIGHTS or torch hub's cache; 'random': tests only
+                            used_for:str, # what needs them, e.g. "KDSR-GAN's perceptual loss"
+                            notebook:str, # the run notebook whose vgg_weights parameter gives them
+                           ) -> str|Path:
+    "`vgg19_weights_path` for a run's `vgg_weights` parameter ('random' passes through); the error names the loss and the parameter."
+    if isinstance(vgg_weights, str) and vgg_weights == 'random': return vgg_weights
+    try: return vgg19_weights_path(vgg_weights)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"{e} ({used_for}; in {notebook}: -p vgg_weights /path/to/{VGG19_FILE}, "
+                                "or -p vgg_weights random for a smoke run, whose losses then have random features)") from None
 
 # %% ../nbs/07_perceptual.ipynb #4b53fd6e
 class VGG19FeatureExtractor(nn.Module):
