@@ -61,12 +61,9 @@ def super_resolve(model:nn.Module|None, # an SR model, or None for MATLAB bicubi
         return model(lr, *extra)
     return tiled_forward(model, lr, scale, tile=tile, overlap=overlap, multiple_of=multiple_of)
 
-def _scores_of(sr, hr, scale, where):
-    try: return sr_scores(sr.float(), hr, scale)
-    except ValueError as e: raise ValueError(f"{where} ({hr.shape[-1]}x{hr.shape[-2]} HR pixels): {e}") from None
-
-def _iqa_of(sr, hr, scale, lpips, niqe, where):
-    try: return iqa_scores(sr, hr, scale, lpips, niqe)
+def _scores_of(sr, hr, scale, where, lpips=None, niqe=False):
+    "PSNR/SSIM (and LPIPS, NIQE if asked) of one image; an error names the image."
+    try: return sr_scores(sr.float(), hr, scale) | iqa_scores(sr.float(), hr, scale, lpips, niqe)
     except ValueError as e: raise ValueError(f"{where} ({hr.shape[-1]}x{hr.shape[-2]} HR pixels): {e}") from None
 
 def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or None for bicubic
@@ -90,7 +87,7 @@ def evaluate(model:nn.Module|None, # an SR model (evaluated in eval mode) or Non
                 raise ValueError(f"{dname}/{item['name']}: SR {tuple(sr.shape[1:])} and HR {tuple(hr.shape[1:])} differ")
             where = f"{dname}/{item['name']}"
             rows.append({'dataset': dname, 'image': item['name'], 'height': hr.shape[-2], 'width': hr.shape[-1],
-                         **_scores_of(sr, hr, scale, where), **_iqa_of(sr.float(), hr, scale, lpips, niqe, where)})
+                         **_scores_of(sr, hr, scale, where, lpips, niqe)})
     keys = ('psnr_y', 'ssim_y', 'psnr_rgb') + (('lpips',) if lpips is not None else ()) + (('niqe',) if niqe else ())
     summary = {d: {k: float(np.mean([r[k] for r in rows if r['dataset'] == d])) for k in keys}
                | {'n_images': sum(r['dataset'] == d for r in rows)} for d in datasets}
